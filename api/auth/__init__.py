@@ -1,0 +1,1 @@
+"""Users, roles, passwords and login tokens; access rules live in `api.access`."""

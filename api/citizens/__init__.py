@@ -1,0 +1,1 @@
+"""Citizens and places: the two things every case hangs off, and whose history advocates see."""

@@ -1,0 +1,148 @@
+"""The database connection: which engine, how writes are serialised, migrations and health.
+
+One URL picks the engine (DESIGN §6). SQLite gets WAL, a generous busy timeout and
+`BEGIN IMMEDIATE` for every write transaction, so concurrent writers queue instead of failing
+with "database is locked". PostgreSQL gets a connection pool. Piccolo finds its engine through
+`api.piccolo_conf.DB`; `bind_engine` points that and every table at one engine, which is how the
+app, the command line, the tests and the benchmarks choose a database at run time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, redirect_stdout
+from io import StringIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from api.settings import Settings
+
+os.environ.setdefault("PICCOLO_CONF", "api.piccolo_conf")
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database could not be reached or migrated; the message says why."""
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///var/x.sqlite3` → `var/x.sqlite3`; `sqlite:////abs/x` → `/abs/x`."""
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def build_engine(settings: Settings) -> Engine:
+    """An engine for `settings.database_url`; nothing is connected yet."""
+    url = settings.database_url
+    if settings.is_postgres:
+        parts = urlsplit(url)
+        if not parts.path.strip("/"):
+            raise DatabaseUnavailableError(f"no database name in FIELDLOOP_DATABASE_URL ({url})")
+        return PostgresEngine(
+            config={"dsn": url.replace("postgres://", "postgresql://", 1)},
+            extensions=(),
+        )
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteEngine(path=str(path), timeout=settings.sqlite_timeout)
+
+
+def all_tables() -> list[type]:
+    """Every Fieldloop table, parents before children (the order migrations create them)."""
+    from api.piccolo_app import APP_CONFIG
+
+    return list(APP_CONFIG.table_classes)
+
+
+def bind_engine(engine: Engine) -> None:
+    """Make `engine` the one Piccolo and every table use from now on."""
+    from piccolo.apps.migrations.tables import Migration
+
+    import api.piccolo_conf
+
+    api.piccolo_conf.DB = engine
+    for table in [*all_tables(), Migration]:
+        table._meta.db = engine
+
+
+def current_engine() -> Engine:
+    import api.piccolo_conf
+
+    return api.piccolo_conf.DB
+
+
+def is_sqlite(engine: Engine | None = None) -> bool:
+    return (engine or current_engine()).engine_type == "sqlite"
+
+
+async def connect(settings: Settings) -> Engine:
+    """Build, bind and open the engine: the pool on PostgreSQL, WAL on SQLite."""
+    engine = build_engine(settings)
+    bind_engine(engine)
+    try:
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
+        else:
+            await engine.run_ddl("PRAGMA journal_mode=WAL")
+    except (OSError, ConnectionError) as error:
+        raise DatabaseUnavailableError(f"cannot reach the database: {error}") from error
+    return engine
+
+
+async def disconnect(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction for work that writes.
+
+    On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
+    transaction that reads first and writes later can fail with "database is locked" however
+    long the timeout. Nested calls join the outer transaction.
+    """
+    engine = current_engine()
+    if engine.current_transaction.get() is not None:
+        yield
+        return
+    if isinstance(engine, SQLiteEngine):
+        transaction = engine.transaction(transaction_type=TransactionType.immediate)
+    else:
+        transaction = engine.transaction()
+    async with transaction:
+        yield
+
+
+async def migrate() -> list[str]:
+    """Apply every migration not yet applied; returns the names it applied."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
+
+    await Migration.create_table(if_not_exists=True)
+    before = set(await Migration.get_migrations_which_ran(app_name="fieldloop"))
+    with redirect_stdout(StringIO()):  # Piccolo prints emoji progress; the CLI says its own
+        result = await run_forwards(app_name="fieldloop")
+    if not result.success:
+        raise DatabaseUnavailableError(f"migration failed: {result.message}")
+    after = await Migration.get_migrations_which_ran(app_name="fieldloop")
+    return sorted(set(after) - before)
+
+
+async def ping() -> None:
+    """Raise `DatabaseUnavailableError` unless the database answers a query."""
+    from api.catalog.tables import Department
+
+    try:
+        await Department.raw("SELECT 1")
+    except Exception as error:  # any driver error at all means "not healthy"
+        raise DatabaseUnavailableError(f"database did not answer: {error}") from error
+
+
+def for_update(query):
+    """`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the IMMEDIATE transaction already holds
+    the database's single write lock, and Piccolo refuses row locks there."""
+    return query if is_sqlite() else query.lock_rows()

@@ -1,0 +1,122 @@
+"""Domain errors and the one place that turns them into HTTP answers.
+
+Services raise `<Thing><Reason>Error`s that know nothing of HTTP; `exception_handlers` maps each
+family to a status once. Every error body has the same shape, so clients (the crew app, the
+Open311 layer) handle errors in one way:
+
+    {"status_code": 409, "detail": "a human sentence", "field": "status" | null, "extra": {...}}
+
+Anything unexpected becomes a logged 500 with no internals in the body; a client must never be
+able to cause one, and the tests check that.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("fieldloop.errors")
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class InputInvalidError(DomainError):
+    """The request is well-formed but a value makes no sense (unknown code, bad combination)."""
+
+    status_code = 422
+
+
+class NotAuthenticatedError(DomainError):
+    """No valid credentials: wrong password, expired or missing token, inactive user."""
+
+    status_code = 401
+
+
+class PermissionDeniedError(DomainError):
+    """The user is known and the object is in reach, but the role may not do this."""
+
+    status_code = 403
+
+
+class NotFoundError(DomainError):
+    """No such object, or one the user may not know exists (both answer the same)."""
+
+    status_code = 404
+
+
+class ConflictError(DomainError):
+    """The request clashes with the current state (duplicate, stale, illegal transition)."""
+
+    status_code = 409
+
+
+class TransitionNotAllowedError(ConflictError):
+    """A work-order status change the state machine forbids; names both states."""
+
+
+class PayloadTooLargeError(DomainError):
+    status_code = 413
+
+
+def error_body(
+    status_code: int, detail: str, field: str | None = None, extra: Any = None
+) -> dict[str, Any]:
+    return {"status_code": status_code, "detail": detail, "field": field, "extra": extra or {}}
+
+
+def _domain_error_response(_: Request, error: DomainError) -> Response:
+    return Response(
+        error_body(error.status_code, error.detail, error.field, error.extra),
+        status_code=error.status_code,
+        media_type=MediaType.JSON,
+    )
+
+
+def _http_exception_response(_: Request, error: HTTPException) -> Response:
+    """Litestar's own errors (bad JSON, validation, 404 route, 405) in our body shape."""
+    field = None
+    extra: Any = error.extra
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        # msgspec validation: [{"message": "...", "key": "body.email", "source": "body"}]
+        field = extra[0].get("key")
+        detail = f"{error.detail}: {extra[0].get('message', '')}".rstrip(": ")
+        extra = {"errors": extra}
+    else:
+        detail = error.detail
+        extra = extra if isinstance(extra, dict) else {}
+    return Response(
+        error_body(error.status_code, detail, field, extra),
+        status_code=error.status_code,
+        media_type=MediaType.JSON,
+        headers=getattr(error, "headers", None),
+    )
+
+
+def _unexpected_error_response(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return Response(
+        error_body(HTTP_500_INTERNAL_SERVER_ERROR, "internal error; it has been logged"),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=MediaType.JSON,
+    )
+
+
+exception_handlers = {
+    DomainError: _domain_error_response,
+    HTTPException: _http_exception_response,
+    HTTP_500_INTERNAL_SERVER_ERROR: _unexpected_error_response,
+}

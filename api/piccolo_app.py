@@ -1,0 +1,32 @@
+"""Registers Fieldloop's tables and migrations with Piccolo (one app: `fieldloop`)."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from api.activities.tables import Activity
+from api.auth.tables import User
+from api.cases.tables import Case, Counter
+from api.catalog.tables import Department, ServiceType
+from api.citizens.tables import Citizen, Place
+from api.crews.tables import Crew
+from api.workorders.tables import WorkOrder
+
+APP_CONFIG = AppConfig(
+    app_name="fieldloop",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[
+        Department,
+        ServiceType,
+        Crew,
+        User,
+        Citizen,
+        Place,
+        Counter,
+        Case,
+        WorkOrder,
+        Activity,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,111 @@
+"""Every setting Fieldloop reads from the environment, in one table.
+
+Defaults make `make demo` work on a fresh machine with nothing configured: a SQLite file under
+`var/`, a signing key generated once and kept beside it. Production sets
+`FIELDLOOP_DATABASE_URL=postgresql://…` and, ideally, `FIELDLOOP_SECRET_KEY`. Nothing else in
+the code base reads `os.environ` for Fieldloop settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+# variable name → (attribute, default, help). The README's configuration table mirrors this.
+ENVIRONMENT = {
+    "FIELDLOOP_DATABASE_URL": (
+        "database_url",
+        "sqlite:///var/fieldloop.sqlite3",
+        "sqlite:///path/to/file.sqlite3 (default) or postgresql://user:pass@host:5432/db",
+    ),
+    "FIELDLOOP_VAR_DIR": ("var_dir", "var", "where instance data lives (SQLite file, keys, media)"),
+    "FIELDLOOP_SECRET_KEY": (
+        "secret_key",
+        "",
+        "signs login tokens; generated into var/secret_key when unset",
+    ),
+    "FIELDLOOP_TOKEN_HOURS": ("token_hours", "12", "how long a login token lasts (one shift)"),
+    "FIELDLOOP_SQLITE_TIMEOUT": (
+        "sqlite_timeout",
+        "30",
+        "seconds a SQLite writer waits for the lock before failing",
+    ),
+    "FIELDLOOP_PG_POOL_MAX": ("pg_pool_max", "10", "PostgreSQL connections per process"),
+    "FIELDLOOP_LOG_LEVEL": ("log_level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value Fieldloop cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    secret_key: str
+    token_hours: int
+    sqlite_timeout: float
+    pg_pool_max: int
+    log_level: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _secret_key(var_dir: Path, given: str) -> str:
+    """The given key, or the one kept in var/secret_key (created on first use)."""
+    if given:
+        if len(given) < 32:
+            raise SettingsError("FIELDLOOP_SECRET_KEY must be at least 32 characters")
+        return given
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read every Fieldloop setting from `environ` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    raw = {attr: env.get(name, default) for name, (attr, default, _) in ENVIRONMENT.items()}
+    url = raw["database_url"]
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError(
+            "FIELDLOOP_DATABASE_URL must start with sqlite:/// or postgresql://, "
+            f"got {url.split(':', 1)[0]!r}"
+        )
+    var_dir = Path(raw["var_dir"])
+    try:
+        timeout = float(raw["sqlite_timeout"])
+    except ValueError:
+        raise SettingsError("FIELDLOOP_SQLITE_TIMEOUT must be a number of seconds") from None
+    level = raw["log_level"].upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"FIELDLOOP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {level}")
+    return Settings(
+        database_url=url,
+        var_dir=var_dir,
+        secret_key=_secret_key(var_dir, raw["secret_key"]),
+        token_hours=_int("FIELDLOOP_TOKEN_HOURS", raw["token_hours"]),
+        sqlite_timeout=timeout,
+        pg_pool_max=_int("FIELDLOOP_PG_POOL_MAX", raw["pg_pool_max"]),
+        log_level=level,
+    )
