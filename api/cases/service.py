@@ -309,6 +309,15 @@ async def add_case_note(
     return await get_case(actor, public_id)
 
 
+def case_status_for(work_order_statuses: set[WorkOrderStatus]) -> CaseStatus:
+    """The status a case with work orders in these statuses has (DESIGN §3)."""
+    if work_order_statuses - FINAL_STATUSES:
+        return CaseStatus.IN_PROGRESS
+    if WorkOrderStatus.COMPLETED in work_order_statuses:
+        return CaseStatus.RESOLVED
+    return CaseStatus.OPEN  # all work final, none done: an advocate must follow up
+
+
 async def refresh_case_status(case_id: int, actor_id: int | None) -> None:
     """Make the case's status follow its work orders; call inside the write transaction."""
     statuses = {
@@ -317,12 +326,7 @@ async def refresh_case_status(case_id: int, actor_id: int | None) -> None:
     }
     if not statuses:
         return
-    if statuses - FINAL_STATUSES:
-        target = CaseStatus.IN_PROGRESS
-    elif WorkOrderStatus.COMPLETED in statuses:
-        target = CaseStatus.RESOLVED
-    else:
-        target = CaseStatus.OPEN  # all work final, none done: an advocate must follow up
+    target = case_status_for(statuses)
     row = await Case.select(Case.status).where(Case.id == case_id).first()
     if row["status"] == target:
         return
