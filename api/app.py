@@ -30,6 +30,7 @@ from api.citizens.routes import CitizenController, PlaceController
 from api.crews.routes import CrewController
 from api.errors import exception_handlers
 from api.health import healthz
+from api.request_log import request_log_middleware
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             title="Fieldloop", version=VERSION, path="/schema", use_handler_docstrings=True
         ),
         request_max_body_size=1_000_000,
+        middleware=[request_log_middleware],
     )
     app.state.settings = settings
     app.state.jwt_auth = jwt_auth

@@ -10,6 +10,7 @@ app, the command line, the tests and the benchmarks choose a database at run tim
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, redirect_stdout
 from io import StringIO
@@ -41,10 +42,13 @@ def build_engine(settings: Settings) -> Engine:
         parts = urlsplit(url)
         if not parts.path.strip("/"):
             raise DatabaseUnavailableError(f"no database name in FIELDLOOP_DATABASE_URL ({url})")
-        return PostgresEngine(
-            config={"dsn": url.replace("postgres://", "postgresql://", 1)},
-            extensions=(),
-        )
+        # Piccolo's constructor asks the server for its version and only warns when it cannot
+        # reach it; `connect()` reports an unreachable database as an error of its own.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return PostgresEngine(
+                config={"dsn": url.replace("postgres://", "postgresql://", 1)}, extensions=()
+            )
     path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     return SQLiteEngine(path=str(path), timeout=settings.sqlite_timeout)
@@ -87,8 +91,8 @@ async def connect(settings: Settings) -> Engine:
             await engine.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
         else:
             await engine.run_ddl("PRAGMA journal_mode=WAL")
-    except (OSError, ConnectionError) as error:
-        raise DatabaseUnavailableError(f"cannot reach the database: {error}") from error
+    except Exception as error:  # refused, unknown host, no such database, bad password, …
+        raise DatabaseUnavailableError(f"cannot open the database: {error}") from error
     return engine
 
 

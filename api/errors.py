@@ -13,6 +13,7 @@ able to cause one, and the tests check that.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -86,13 +87,31 @@ def _domain_error_response(_: Request, error: DomainError) -> Response:
     )
 
 
+_MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MSGSPEC_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
+def field_of(message: str, key: str | None) -> str | None:
+    """The body field a validation message is about: 'citizen.phone' from msgspec's
+    "... - at `$.citizen.phone`", 'password' from "missing required field `password`".
+    Query and path parameters are named by their key."""
+    path = _MSGSPEC_PATH.search(message)
+    named = _MSGSPEC_FIELD.search(message)
+    if path and path.group(1):
+        prefix = re.sub(r"\[(\d+)\]", r".\1", path.group(1))
+        return f"{prefix}.{named.group(1)}" if named else prefix
+    if named:
+        return named.group(1)
+    return None if key == "data" else key
+
+
 def _http_exception_response(_: Request, error: HTTPException) -> Response:
     """Litestar's own errors (bad JSON, validation, 404 route, 405) in our body shape."""
     field = None
     extra: Any = error.extra
     if isinstance(extra, list) and extra and isinstance(extra[0], dict):
         # msgspec validation: [{"message": "...", "key": "body.email", "source": "body"}]
-        field = extra[0].get("key")
+        field = field_of(str(extra[0].get("message", "")), extra[0].get("key"))
         detail = f"{error.detail}: {extra[0].get('message', '')}".rstrip(": ")
         extra = {"errors": extra}
     else:

@@ -1,0 +1,44 @@
+"""One structured log line per request: method, path, status, duration, user.
+
+Query strings and headers are never logged: they can carry bearer tokens or a citizen's
+tracking token. The line is key=value so log tools can parse it without a schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("fieldloop.request")
+
+
+def request_log_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_and_note_status)
+        finally:
+            user = scope.get("user")
+            log.info(
+                "method=%s path=%s status=%d ms=%.1f user=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                getattr(user, "id", "-"),
+            )
+
+    return middleware
