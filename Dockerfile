@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FIELDLOOP_DATABASE_URL=sqlite:////app/var/fieldloop.sqlite3
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY api ./api
 RUN pip install ".[postgres]" \
  && useradd --system --uid 10001 --home-dir /app fieldloop \
