@@ -30,7 +30,7 @@ from api.citizens.routes import CitizenController, PlaceController
 from api.crews.routes import CrewController
 from api.errors import exception_handlers
 from api.health import healthz
-from api.request_log import request_log_middleware
+from api.request_log import outermost
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
 
@@ -89,13 +89,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ],
         dependencies={"current_user": Provide(_current_user, sync_to_thread=False)},
         exception_handlers=exception_handlers,
-        on_app_init=[jwt_auth.on_app_init],
+        on_app_init=[jwt_auth.on_app_init, outermost],
         lifespan=[database],
         openapi_config=OpenAPIConfig(
             title="Fieldloop", version=VERSION, path="/schema", use_handler_docstrings=True
         ),
         request_max_body_size=1_000_000,
-        middleware=[request_log_middleware],
     )
     app.state.settings = settings
     app.state.jwt_auth = jwt_auth

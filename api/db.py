@@ -84,9 +84,9 @@ def is_sqlite(engine: Engine | None = None) -> bool:
 
 async def connect(settings: Settings) -> Engine:
     """Build, bind and open the engine: the pool on PostgreSQL, WAL on SQLite."""
-    engine = build_engine(settings)
-    bind_engine(engine)
     try:
+        engine = build_engine(settings)
+        bind_engine(engine)
         if isinstance(engine, PostgresEngine):
             await engine.start_connection_pool(min_size=1, max_size=settings.pg_pool_max)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from litestar.config.app import AppConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("fieldloop.request")
@@ -30,6 +31,10 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_and_note_status)
+        except Exception as error:
+            # raised here, answered further out by Litestar's exception handling
+            status = getattr(error, "status_code", 500)
+            raise
         finally:
             user = scope.get("user")
             log.info(
@@ -42,3 +47,10 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
             )
 
     return middleware
+
+
+def outermost(app_config: AppConfig) -> AppConfig:
+    """An `on_app_init` hook putting the request log outside every other middleware (also
+    outside authentication, whose 401s must be logged too). List it after the auth hook."""
+    app_config.middleware.insert(0, request_log_middleware)
+    return app_config
