@@ -27,9 +27,13 @@ def field_time(occurred_at: datetime | None, now: datetime) -> datetime:
         raise InputInvalidError(
             "occurred_at needs a time zone (ISO 8601 with Z or an offset)", field="occurred_at"
         )
+    try:
+        occurred_at = occurred_at.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first representable instant
+        raise InputInvalidError("occurred_at is out of range", field="occurred_at") from None
     if occurred_at > now + _FUTURE_TOLERANCE:
         raise InputInvalidError("occurred_at is in the future", field="occurred_at")
-    return occurred_at.astimezone(UTC)
+    return occurred_at
 
 
 async def record(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.types import Name, ShortText
+from api.types import DbId, Name, ShortText
 
 
 class Role(StrEnum):
@@ -46,7 +46,7 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=200, pattern=r"^[^\x00]*$")]
     role: Role
     display_name: Name = ""
-    crew_id: int | None = None
+    crew_id: DbId | None = None  # bounded: an id past int4 must not reach PostgreSQL
 
 
 class UserOut(msgspec.Struct):

@@ -6,16 +6,31 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.activities.schemas import NoteCreate
 from api.auth.schemas import Principal
 from api.cases import service
-from api.cases.schemas import CaseCreate, CaseOut, CasePage, CaseResolve, CaseStatus
-from api.types import Code, DbId
+from api.cases.schemas import (
+    CASE_ID_PATTERN,
+    CaseCreate,
+    CaseOut,
+    CasePage,
+    CaseResolve,
+    CaseStatus,
+)
 
+# Litestar drops msgspec.Meta constraints (api.types) on path and query parameters and checks
+# only its own, so parameters spell their limits here: an id past int4 or a NUL byte reaching
+# PostgreSQL would be a 500.
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+CaseId = Annotated[str, PathParameter(pattern=CASE_ID_PATTERN)]
+SearchText = Annotated[str | None, QueryParameter(max_length=200, pattern=r"^[^\x00]*$")]
+CitizenId = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
+ServiceCode = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+]
 
 
 class CaseController(Controller):
@@ -34,10 +49,10 @@ class CaseController(Controller):
     async def search(
         self,
         current_user: NamedDependency[Principal],
-        q: FromQuery[str | None] = None,
+        q: SearchText = None,
         status: FromQuery[CaseStatus | None] = None,
-        citizen_id: FromQuery[DbId | None] = None,
-        service_code: FromQuery[Code | None] = None,
+        citizen_id: CitizenId = None,
+        service_code: ServiceCode = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CasePage:
@@ -53,9 +68,7 @@ class CaseController(Controller):
         )
 
     @get("/{case_id:str}")
-    async def view(
-        self, current_user: NamedDependency[Principal], case_id: FromPath[str]
-    ) -> CaseOut:
+    async def view(self, current_user: NamedDependency[Principal], case_id: CaseId) -> CaseOut:
         """The whole case: citizen, place, answers, work orders and timeline."""
         return await service.get_case(current_user, case_id)
 
@@ -63,7 +76,7 @@ class CaseController(Controller):
     async def resolve(
         self,
         current_user: NamedDependency[Principal],
-        case_id: FromPath[str],
+        case_id: CaseId,
         data: JSONBody[CaseResolve],
     ) -> CaseOut:
         """Resolve without field work (the common case: the caller only needed an answer).
@@ -74,7 +87,7 @@ class CaseController(Controller):
     async def add_note(
         self,
         current_user: NamedDependency[Principal],
-        case_id: FromPath[str],
+        case_id: CaseId,
         data: JSONBody[NoteCreate],
     ) -> CaseOut:
         """Add a note to the case timeline (internal unless `public`)."""
@@ -84,7 +97,7 @@ class CaseController(Controller):
     async def log_call(
         self,
         current_user: NamedDependency[Principal],
-        case_id: FromPath[str],
+        case_id: CaseId,
         data: JSONBody[NoteCreate],
     ) -> CaseOut:
         """Record that the citizen called about this case again, and what was said."""

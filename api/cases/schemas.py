@@ -107,4 +107,5 @@ class Citizen360(msgspec.Struct):
     places: list[PlaceHistory]
 
 
-CasePublicId = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{6,}$")]
+CASE_ID_PATTERN = r"^\d{4}-\d{6,}$"
+CasePublicId = Annotated[str, msgspec.Meta(pattern=CASE_ID_PATTERN)]

@@ -59,10 +59,13 @@ async def create_case(actor: Principal, data: CaseCreate) -> CaseOut:
     service_type = await service_type_by_code(data.service_code)
     answers = check_attributes(service_type, data.attributes)
     async with write_transaction():
+        now = datetime.now(UTC)
+        # Taking the number first locks the counter row until commit, so concurrent intakes
+        # queue here and each finds the citizen and place the one before it created
+        # (PostgreSQL; SQLite's IMMEDIATE transaction already serialises them).
+        number = await next_number(f"case-{now.year}")
         citizen_id = await citizens.find_or_create_citizen(data.citizen)
         place_id = await citizens.find_or_create_place(data.place)
-        now = datetime.now(UTC)
-        number = await next_number(f"case-{now.year}")
         case = Case(
             public_id=f"{now.year}-{number:06d}",
             tracking_token=new_tracking_token(),
@@ -230,11 +233,10 @@ async def search_cases(
     query = _summary_query()
     if q and q.strip():
         text = q.strip()
-        pattern = f"%{text.replace('%', '').replace('_', ' ')}%"
         query = query.where(
             (Case.public_id == text)
-            | Case.description.ilike(pattern)
-            | Case.place.address.ilike(pattern)
+            | citizens.contains_text(Case.description, text)
+            | citizens.contains_text(Case.place.address, text)
         )
     if status is not None:
         query = query.where(Case.status == status.value)

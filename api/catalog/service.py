@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
 import msgspec
@@ -73,9 +74,11 @@ def _check_answer(definition: AttributeDefinition, answer: str | list[str]) -> s
         raise InputInvalidError(f"{answer!r} is not an allowed value", field=field)
     if kind is AttributeDatatype.NUMBER:
         try:
-            float(answer)
+            number = float(answer)
         except ValueError:
             raise InputInvalidError("expects a number", field=field) from None
+        if not math.isfinite(number):  # float() also reads "nan" and "inf"
+            raise InputInvalidError("expects a number", field=field)
     if kind is AttributeDatatype.DATETIME:
         try:
             datetime.fromisoformat(answer)

@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
+
 from api.access import Action, authorize
 from api.auth.schemas import Principal
 from api.citizens.schemas import CitizenIn, CitizenOut, PlaceIn, PlaceOut
 from api.citizens.tables import Citizen, Place
+from api.db import is_sqlite
 from api.errors import InputInvalidError, NotFoundError
 
 _STREET_WORDS = {
@@ -149,9 +153,7 @@ async def search_citizens(actor: Principal, q: str, limit: int = 20) -> list[Cit
     if len(q) < 2:
         raise InputInvalidError("search needs at least 2 characters", field="q")
     digits = re.sub(r"\D", "", q)
-    condition = Citizen.name.ilike(f"%{_escape_like(q)}%") | Citizen.email.ilike(
-        f"%{_escape_like(q.lower())}%"
-    )
+    condition = contains_text(Citizen.name, q) | contains_text(Citizen.email, q.lower())
     if len(digits) >= 4 and len(digits) >= len(q.replace(" ", "")) - 4:
         condition = condition | Citizen.phone.like(f"%{digits}%")
     rows = await Citizen.select().where(condition).order_by(Citizen.name).limit(limit)
@@ -160,6 +162,13 @@ async def search_citizens(actor: Principal, q: str, limit: int = 20) -> list[Cit
 
 def _escape_like(text: str) -> str:
     return text.replace("%", "").replace("_", " ")
+
+
+def contains_text(column: Column, text: str) -> Where:
+    """Case-insensitive "column contains text". PostgreSQL needs ILIKE; SQLite's LIKE already
+    ignores (ASCII) case, and Piccolo warns on every ILIKE it has to rewrite there."""
+    pattern = f"%{_escape_like(text)}%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
 async def get_citizen(actor: Principal, citizen_id: int) -> CitizenOut:

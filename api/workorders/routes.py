@@ -6,14 +6,15 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.exceptions import ValidationException
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from api.activities.schemas import NoteCreate
 from api.auth.schemas import Principal
-from api.errors import InputInvalidError
-from api.types import Code, DbId
+from api.cases.schemas import CASE_ID_PATTERN
 from api.workorders import queries, service
 from api.workorders.schemas import (
+    WORK_ORDER_NUMBER_PATTERN,
     AssignRequest,
     Priority,
     StatusChange,
@@ -23,8 +24,25 @@ from api.workorders.schemas import (
     WorkOrderStatus,
 )
 
+# Litestar drops msgspec.Meta constraints (api.types) on path and query parameters and checks
+# only its own, so parameters spell their limits here: an id past int4 or a NUL byte reaching
+# PostgreSQL would be a 500.
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Number = Annotated[str, PathParameter(pattern=WORK_ORDER_NUMBER_PATTERN)]
+CaseId = Annotated[str, PathParameter(pattern=CASE_ID_PATTERN)]
+CrewId = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
+ServiceCode = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+]
+
+
+def _bad_query(key: str, message: str) -> ValidationException:
+    """A malformed query parameter: 400 naming it, like Litestar's own parameter checks."""
+    return ValidationException(
+        detail=f"Invalid query parameter {key}",
+        extra=[{"message": message, "key": key, "source": "query"}],
+    )
 
 
 def parse_statuses(raw: str | None) -> list[WorkOrderStatus] | None:
@@ -34,7 +52,7 @@ def parse_statuses(raw: str | None) -> list[WorkOrderStatus] | None:
         return [WorkOrderStatus(part.strip()) for part in raw.split(",") if part.strip()]
     except ValueError:
         allowed = ", ".join(s.value for s in WorkOrderStatus)
-        raise InputInvalidError(f"status must be among: {allowed}", field="status") from None
+        raise _bad_query("status", f"status must be among: {allowed}") from None
 
 
 def parse_near(raw: str | None, radius_m: float) -> tuple[float, float, float] | None:
@@ -45,9 +63,9 @@ def parse_near(raw: str | None, radius_m: float) -> tuple[float, float, float] |
         lat_text, lng_text = raw.split(",")
         lat, lng = float(lat_text), float(lng_text)
     except ValueError:
-        raise InputInvalidError("near must be 'lat,lng', e.g. 35.79,-78.78", field="near") from None
+        raise _bad_query("near", "near must be 'lat,lng', e.g. 35.79,-78.78") from None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise InputInvalidError("near is off the globe", field="near")
+        raise _bad_query("near", "near is off the globe")
     return lat, lng, radius_m
 
 
@@ -59,7 +77,7 @@ class CaseWorkOrderController(Controller):
     async def create(
         self,
         current_user: NamedDependency[Principal],
-        case_id: FromPath[str],
+        case_id: CaseId,
         data: JSONBody[WorkOrderCreate],
     ) -> WorkOrderOut:
         """Create field work for a case. Due time defaults to the service type's SLA; with
@@ -76,8 +94,8 @@ class WorkOrderController(Controller):
         self,
         current_user: NamedDependency[Principal],
         status: FromQuery[str | None] = None,
-        crew_id: FromQuery[DbId | None] = None,
-        service_code: FromQuery[Code | None] = None,
+        crew_id: CrewId = None,
+        service_code: ServiceCode = None,
         priority: FromQuery[Priority | None] = None,
         overdue: FromQuery[bool | None] = None,
         near: FromQuery[str | None] = None,
@@ -100,9 +118,7 @@ class WorkOrderController(Controller):
         )
 
     @get("/{number:str}")
-    async def view(
-        self, current_user: NamedDependency[Principal], number: FromPath[str]
-    ) -> WorkOrderOut:
+    async def view(self, current_user: NamedDependency[Principal], number: Number) -> WorkOrderOut:
         """The work order with its case, citizen contact, place, timeline, and the status
         changes this user may make now."""
         return await service.get_work_order(current_user, number)
@@ -111,7 +127,7 @@ class WorkOrderController(Controller):
     async def assign(
         self,
         current_user: NamedDependency[Principal],
-        number: FromPath[str],
+        number: Number,
         data: JSONBody[AssignRequest],
     ) -> WorkOrderOut:
         """Assign or reassign to a crew (supervisors). Reassigning restarts at `assigned`."""
@@ -121,7 +137,7 @@ class WorkOrderController(Controller):
     async def change_status(
         self,
         current_user: NamedDependency[Principal],
-        number: FromPath[str],
+        number: Number,
         data: JSONBody[StatusChange],
     ) -> WorkOrderOut:
         """Move through the state machine. 409 names the current status and what is allowed;
@@ -132,7 +148,7 @@ class WorkOrderController(Controller):
     async def add_note(
         self,
         current_user: NamedDependency[Principal],
-        number: FromPath[str],
+        number: Number,
         data: JSONBody[NoteCreate],
     ) -> WorkOrderOut:
         """Append a note to the work order's timeline."""

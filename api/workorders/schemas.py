@@ -155,4 +155,5 @@ class WorkOrderOut(msgspec.Struct):
     timeline: list[ActivityOut]
 
 
-WorkOrderNumber = Annotated[str, msgspec.Meta(pattern=r"^WO-\d{4}-\d{6,}$")]
+WORK_ORDER_NUMBER_PATTERN = r"^WO-\d{4}-\d{6,}$"
+WorkOrderNumber = Annotated[str, msgspec.Meta(pattern=WORK_ORDER_NUMBER_PATTERN)]

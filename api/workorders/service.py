@@ -19,6 +19,7 @@ from api.cases import service as cases
 from api.catalog.tables import ServiceType
 from api.citizens.service import place_out
 from api.crews.service import active_crew
+from api.crews.tables import Crew
 from api.db import for_update, write_transaction
 from api.errors import ConflictError, InputInvalidError, NotFoundError, TransitionNotAllowedError
 from api.workorders.queries import detail_query
@@ -91,8 +92,14 @@ async def _locked_row(actor: Principal, number: str) -> dict:
     """The work-order row, locked for this transaction; 404 when out of the user's reach."""
     row = await for_update(WorkOrder.select().where(WorkOrder.number == number)).first()
     if row is None:
-        raise NotFoundError(f"no work order {number}")
-    authorize(actor, Action.WORK_ORDER_READ, WorkOrderRef(number, row["crew"]), what=number)
+        raise NotFoundError(f"work order {number} not found")
+    # out of reach reads exactly like "no such work order" (api.access)
+    authorize(
+        actor,
+        Action.WORK_ORDER_READ,
+        WorkOrderRef(number, row["crew"]),
+        what=f"work order {number}",
+    )
     return row
 
 
@@ -102,8 +109,14 @@ async def create_work_order(actor: Principal, case_id: str, data: WorkOrderCreat
     if data.crew_id is not None:
         authorize(actor, Action.WORK_ORDER_ASSIGN)
     now = datetime.now(UTC)
-    if data.due_at is not None and data.due_at.tzinfo is None:
-        raise InputInvalidError("due_at needs a time zone", field="due_at")
+    due_at = data.due_at
+    if due_at is not None:
+        if due_at.tzinfo is None:
+            raise InputInvalidError("due_at needs a time zone", field="due_at")
+        try:
+            due_at = due_at.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is after the last representable instant
+            raise InputInvalidError("due_at is out of range", field="due_at") from None
     async with write_transaction():
         case = await cases.case_row(case_id, lock=True)
         crew = await active_crew(data.crew_id) if data.crew_id is not None else None
@@ -112,7 +125,7 @@ async def create_work_order(actor: Principal, case_id: str, data: WorkOrderCreat
             .where(ServiceType.id == case["service_type"])
             .first()
         )
-        due_at = data.due_at or now + timedelta(hours=sla["sla_hours"])
+        due_at = due_at or now + timedelta(hours=sla["sla_hours"])
         number = await cases.next_number(f"work-order-{now.year}")
         work_order = WorkOrder(
             number=f"WO-{now.year}-{number:06d}",
@@ -170,9 +183,11 @@ async def assign(actor: Principal, number: str, crew_id: int) -> WorkOrderOut:
                 current=current.value,
             )
         crew = await active_crew(crew_id)
-        if row["crew"] == crew_id and current is not S.REOPENED:
+        if row["crew"] == crew_id and current not in (S.NEW, S.REOPENED):
             return await get_work_order(actor, number)  # already theirs: nothing to do
-        old_crew = await active_crew(row["crew"]) if row["crew"] else None
+        # the crew losing the work may since have been disbanded: that is no reason to refuse
+        moved = row["crew"] is not None and row["crew"] != crew_id
+        old_crew = await Crew.select().where(Crew.id == row["crew"]).first() if moved else None
         now = datetime.now(UTC)
         await WorkOrder.update(
             {WorkOrder.crew: crew_id, WorkOrder.status: S.ASSIGNED.value, WorkOrder.updated_at: now}
@@ -305,8 +320,14 @@ async def get_work_order(actor: Principal, number: str) -> WorkOrderOut:
     """Everything a crew needs at the job: the case, who to call, where, and the story so far."""
     row = await detail_query().where(WorkOrder.number == number).first()
     if row is None:
-        raise NotFoundError(f"no work order {number}")
-    authorize(actor, Action.WORK_ORDER_READ, WorkOrderRef(number, row["crew"]), what=number)
+        raise NotFoundError(f"work order {number} not found")
+    # out of reach reads exactly like "no such work order" (api.access)
+    authorize(
+        actor,
+        Action.WORK_ORDER_READ,
+        WorkOrderRef(number, row["crew"]),
+        what=f"work order {number}",
+    )
     timeline = await activities.timeline(work_order_id=row["id"])
     now = datetime.now(UTC)
     status = S(row["status"])
