@@ -92,17 +92,20 @@ _MSGSPEC_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def field_of(message: str, key: str | None) -> str | None:
-    """The body field a validation message is about: 'citizen.phone' from msgspec's
-    "... - at `$.citizen.phone`", 'password' from "missing required field `password`".
-    Query and path parameters are named by their key."""
+    """The field a validation error is about, as a dotted path from the body's root.
+
+    Litestar passes msgspec's location as `key` ("citizen", "data" for the body itself), and
+    the message may name the field inside it ("Object contains unknown field `nickname`"), so
+    the two together give 'citizen.nickname'. A message that still carries msgspec's own
+    "- at `$.place`" suffix is read the same way."""
     path = _MSGSPEC_PATH.search(message)
+    prefix = path.group(1) if path else (None if key in (None, "data") else key)
+    if prefix:
+        prefix = re.sub(r"\[(\d+)\]", r".\1", prefix.removeprefix("data."))
     named = _MSGSPEC_FIELD.search(message)
-    if path and path.group(1):
-        prefix = re.sub(r"\[(\d+)\]", r".\1", path.group(1))
-        return f"{prefix}.{named.group(1)}" if named else prefix
     if named:
-        return named.group(1)
-    return None if key == "data" else key
+        return f"{prefix}.{named.group(1)}" if prefix else named.group(1)
+    return prefix or None
 
 
 def _http_exception_response(_: Request, error: HTTPException) -> Response:

@@ -16,6 +16,9 @@ from tests.factories import Town
         ("Expected `str` matching regex - at `$.attributes.size[0]`", "data", "attributes.size.0"),
         ("Expected `int` >= 1", "limit", "limit"),
         ("Expected an object", "data", None),
+        ("Object contains unknown field `nickname`", "citizen", "citizen.nickname"),
+        ("Object missing required field `address`", "place", "place.address"),
+        ("Expected `float` <= 90", "place.lat", "place.lat"),
     ],
 )
 def test_field_is_named_from_the_validation_message(message: str, key: str, field: str) -> None:
