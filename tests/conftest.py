@@ -95,13 +95,18 @@ def settings(
 
 
 async def _wipe(engine: Engine) -> None:
+    """Empty every table in one transaction: one commit (one fsync) per test, and on
+    PostgreSQL DELETE plus sequence restarts, which is several times faster than TRUNCATE
+    on tables this small."""
     tables = [table._meta.tablename for table in reversed(database.all_tables())]
-    if database.is_sqlite(engine):
+    async with database.write_transaction():
         for name in tables:
             await engine.run_ddl(f'DELETE FROM "{name}"')
-    else:
-        quoted = ", ".join(f'"{name}"' for name in tables)
-        await engine.run_ddl(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        if not database.is_sqlite(engine):
+            for name in tables:
+                await engine.run_ddl(
+                    f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)"
+                )
 
 
 @pytest.fixture

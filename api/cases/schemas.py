@@ -27,6 +27,14 @@ class CaseStatus(StrEnum):
     RESOLVED = "resolved"  # answered on the phone, or a work order completed
 
 
+# what the timeline says when a case's status follows its work orders
+CASE_STATUS_WORDS = {
+    CaseStatus.RESOLVED: "Resolved: the field work is complete",
+    CaseStatus.IN_PROGRESS: "Field work under way",
+    CaseStatus.OPEN: "No field work succeeded: needs follow-up",
+}
+
+
 AttributeAnswer = Annotated[str, msgspec.Meta(max_length=4000, pattern=r"^[^\x00]*$")]
 
 

@@ -16,6 +16,7 @@ from api.activities import service as activities
 from api.activities.schemas import ActivityKind, NoteCreate
 from api.auth.schemas import Principal
 from api.cases.schemas import (
+    CASE_STATUS_WORDS,
     CaseCreate,
     CaseOut,
     CasePage,
@@ -342,15 +343,10 @@ async def refresh_case_status(case_id: int, actor_id: int | None) -> None:
             Case.updated_at: now,
         }
     ).where(Case.id == case_id)
-    bodies = {
-        CaseStatus.RESOLVED: "Resolved: the field work is complete",
-        CaseStatus.IN_PROGRESS: "Field work under way",
-        CaseStatus.OPEN: "No field work succeeded: needs follow-up",
-    }
     await activities.record(
         case_id=case_id,
         kind=ActivityKind.CASE_STATUS,
-        body=bodies[target],
+        body=CASE_STATUS_WORDS[target],
         actor_id=actor_id,
         public=target is not CaseStatus.OPEN,
         data={"from": row["status"], "to": target.value},

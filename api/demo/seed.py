@@ -27,7 +27,7 @@ from api.activities.schemas import ActivityKind as Kind
 from api.activities.tables import Activity
 from api.auth.schemas import Role
 from api.auth.tables import User
-from api.cases.schemas import CaseStatus, Channel
+from api.cases.schemas import CASE_STATUS_WORDS, CaseStatus, Channel
 from api.cases.service import case_status_for, new_tracking_token
 from api.cases.tables import Case
 from api.catalog.tables import Department, ServiceType
@@ -36,9 +36,8 @@ from api.citizens.tables import Citizen, Place
 from api.crews.tables import Crew
 from api.demo import catalog
 from api.demo.catalog import DemoServiceType
-from api.workorders.schemas import RESOLUTION_CODES
+from api.workorders.schemas import PUBLIC_STATUSES, RESOLUTION_CODES, STATUS_WORDS
 from api.workorders.schemas import WorkOrderStatus as S
-from api.workorders.service import _PUBLIC_STATUSES, _STATUS_WORDS
 from api.workorders.tables import WorkOrder
 
 DEFAULT_RANDOM_SEED = 311
@@ -80,12 +79,6 @@ _STEP_HOURS = {S.ON_SITE: (0.2, 1.0), S.COMPLETED: (0.3, 3.0), S.CANNOT_COMPLETE
 _STEP_SLA_SHARE = {S.ASSIGNED: (0.05, 0.3), S.EN_ROUTE: (0.02, 0.25)}
 _NOTES_FOR = {S.ON_HOLD: catalog.HOLD_REASONS, S.CANCELLED: catalog.CANCEL_REASONS,
               S.REOPENED: catalog.REOPEN_REASONS, S.COMPLETED: catalog.FIELD_NOTES}  # fmt: skip
-_CASE_STATUS_WORDS = {  # as api.cases.service.refresh_case_status writes them
-    CaseStatus.RESOLVED: "Resolved: the field work is complete",
-    CaseStatus.IN_PROGRESS: "Field work under way",
-    CaseStatus.OPEN: "No field work succeeded: needs follow-up",
-}
-
 Row = dict[str, Any]
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -400,7 +393,7 @@ class _TownBuilder:
         self, case: Row, work_order: Row, status: S, when: tuple[datetime, datetime], actor: int
     ) -> None:
         """What `api.workorders.service.change_status` writes; `when` is (occurred, recorded)."""
-        (occurred, recorded), code, body = when, None, _STATUS_WORDS[status]
+        (occurred, recorded), code, body = when, None, STATUS_WORDS[status]
         if status in RESOLUTION_CODES:
             code = self.rng.choice(list(RESOLUTION_CODES[status]))
             body += f": {RESOLUTION_CODES[status][code]}"
@@ -411,7 +404,7 @@ class _TownBuilder:
             work_order["field_completed_at"] = None
         data = {"from": work_order["status"], "to": status.value, "resolution_code": code}
         self.record(case, Kind.STATUS_CHANGED, recorded, actor, body, data, work_order=work_order,
-                    public=status in _PUBLIC_STATUSES, occurred_at=occurred)  # fmt: skip
+                    public=status in PUBLIC_STATUSES, occurred_at=occurred)  # fmt: skip
         if status in _NOTES_FOR and (status is not S.COMPLETED or self.rng.random() < 0.4):
             note = self.rng.choice(_NOTES_FOR[status])
             self.record(case, Kind.NOTE, recorded, actor, note, work_order=work_order,
@@ -424,7 +417,7 @@ class _TownBuilder:
             return
         data, public = {"from": case["status"], "to": target.value}, target is not CaseStatus.OPEN
         self.record(
-            case, Kind.CASE_STATUS, at, actor, _CASE_STATUS_WORDS[target], data, public=public
+            case, Kind.CASE_STATUS, at, actor, CASE_STATUS_WORDS[target], data, public=public
         )
         resolved = target is CaseStatus.RESOLVED
         case.update(status=target.value, resolution="Field work completed" if resolved else None)

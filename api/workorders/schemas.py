@@ -44,6 +44,20 @@ TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
     S.CANCELLED: frozenset({S.REOPENED}),
 }
 
+# timeline entries citizens may see, and the words each status change writes
+PUBLIC_STATUSES = {S.EN_ROUTE, S.ON_SITE, S.COMPLETED, S.CANNOT_COMPLETE, S.CANCELLED}
+STATUS_WORDS = {
+    S.NEW: "Back in the queue",
+    S.ASSIGNED: "Scheduled",
+    S.EN_ROUTE: "Crew on the way",
+    S.ON_SITE: "Crew on site",
+    S.ON_HOLD: "On hold",
+    S.COMPLETED: "Work completed",
+    S.CANNOT_COMPLETE: "Could not be completed",
+    S.CANCELLED: "Cancelled",
+    S.REOPENED: "Reopened",
+}
+
 # What a crew records when it finishes (completed) or gives up (cannot_complete).
 RESOLUTION_CODES: dict[WorkOrderStatus, dict[str, str]] = {
     S.COMPLETED: {

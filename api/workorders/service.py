@@ -25,7 +25,9 @@ from api.errors import ConflictError, InputInvalidError, NotFoundError, Transiti
 from api.workorders.queries import detail_query
 from api.workorders.schemas import (
     FINAL_STATUSES,
+    PUBLIC_STATUSES,
     RESOLUTION_CODES,
+    STATUS_WORDS,
     TRANSITIONS,
     CaseForCrew,
     ContactForCrew,
@@ -38,18 +40,6 @@ from api.workorders.schemas import (
 from api.workorders.tables import WorkOrder
 
 S = WorkOrderStatus
-_PUBLIC_STATUSES = {S.EN_ROUTE, S.ON_SITE, S.COMPLETED, S.CANNOT_COMPLETE, S.CANCELLED}
-_STATUS_WORDS = {
-    S.NEW: "Back in the queue",
-    S.ASSIGNED: "Scheduled",
-    S.EN_ROUTE: "Crew on the way",
-    S.ON_SITE: "Crew on site",
-    S.ON_HOLD: "On hold",
-    S.COMPLETED: "Work completed",
-    S.CANNOT_COMPLETE: "Could not be completed",
-    S.CANCELLED: "Cancelled",
-    S.REOPENED: "Reopened",
-}
 
 
 class WorkOrderRef:
@@ -264,7 +254,7 @@ async def change_status(actor: Principal, number: str, change: StatusChange) -> 
                 WorkOrder.completed_by: None,
             }
         await WorkOrder.update(values).where(WorkOrder.id == row["id"])
-        body = _STATUS_WORDS[target]
+        body = STATUS_WORDS[target]
         if change.resolution_code:
             body += f": {RESOLUTION_CODES[target][change.resolution_code]}"
         await activities.record(
@@ -273,7 +263,7 @@ async def change_status(actor: Principal, number: str, change: StatusChange) -> 
             kind=ActivityKind.STATUS_CHANGED,
             body=body,
             actor_id=actor.id,
-            public=target in _PUBLIC_STATUSES,
+            public=target in PUBLIC_STATUSES,
             occurred_at=occurred_at,
             data={
                 "from": current.value,
