@@ -11,6 +11,8 @@ from api.catalog.tables import Department, ServiceType
 from api.citizens.tables import Citizen, Place
 from api.crews.tables import Crew
 from api.workorders.tables import WorkOrder
+from media.tables import Photo
+from sync.tables import Change, Device, Mutation
 
 APP_CONFIG = AppConfig(
     app_name="fieldloop",
@@ -26,6 +28,10 @@ APP_CONFIG = AppConfig(
         Case,
         WorkOrder,
         Activity,
+        Photo,
+        Device,
+        Mutation,
+        Change,
     ],
     migration_dependencies=[],
     commands=[],

@@ -37,3 +37,8 @@ class WorkOrder(Table, tablename="work_orders"):
     created_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz(index=True)
+    # left the crews' offline scope (finished longer ago than the sync window); cleared on reopen
+    archived_at = Timestamptz(null=True, default=None)
+    # needs a supervisor's eye: field work that crossed an office decision (sync conflict rules)
+    flagged_at = Timestamptz(null=True, default=None)
+    flag_reason = Text(null=True, default=None)
