@@ -7,6 +7,10 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from api.cli import main
+from api.piccolo_app import APP_CONFIG
+
+MIGRATION_COUNT = len(list(Path(APP_CONFIG.resolved_migrations_folder_path).glob("fieldloop_*.py")))
+APPLIED_ALL = f"Applied {MIGRATION_COUNT} migration{'s' if MIGRATION_COUNT > 1 else ''}"
 
 
 def cli_env(tmp_path: Path) -> dict[str, str | None]:

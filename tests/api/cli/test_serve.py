@@ -10,7 +10,7 @@ import pytest
 
 from api.cli import serve
 from api.settings import Settings
-from tests.api.cli import run
+from tests.api.cli import APPLIED_ALL, MIGRATION_COUNT, run
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_serve_starts_on_a_migrated_database(tmp_path: Path, servers: list) -> N
 def test_serve_migrate_applies_migrations_first(tmp_path: Path, servers: list) -> None:
     result = run(tmp_path, "serve", "--migrate")
     assert result.exit_code == 0, result.output
-    assert "Applied 1 migration" in result.stdout
+    assert APPLIED_ALL in result.stdout
     assert servers == [("127.0.0.1", 8000)]
 
 
@@ -43,7 +43,7 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path, servers: list) -> 
     result = run(tmp_path, "serve")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "Error: the database lacks 1 migration(s): run `fieldloop migrate` first"
+        f"Error: the database lacks {MIGRATION_COUNT} migration(s): run `fieldloop migrate` first"
     )
     assert servers == []
 
