@@ -34,7 +34,15 @@ class Action(StrEnum):
     WORK_ORDER_CANCEL = "work_order.cancel"
     WORK_ORDER_REOPEN = "work_order.reopen"
     WORK_ORDER_NOTE = "work_order.note"
+    WORK_ORDER_FIELD_RECORD = "work_order.field_record"  # append-only field data: GPS, photos
     USER_MANAGE = "user.manage"
+    DEVICE_SYNC = "device.sync"  # register one's own tablet, pull and push
+    DEVICE_MANAGE = "device.manage"  # see and revoke anyone's tablets
+
+
+# Field data that only ever adds to the record (notes, GPS fixes, photos) never conflicts, so
+# a crew may still append it to work its crew held before the office moved it (DESIGN §4).
+APPEND_ONLY_FIELD_ACTIONS = frozenset({Action.WORK_ORDER_NOTE, Action.WORK_ORDER_FIELD_RECORD})
 
 
 _EVERYONE = {Action.CATALOG_READ, Action.CREW_READ, Action.WORK_ORDER_READ, Action.WORK_ORDER_NOTE}
@@ -51,34 +59,47 @@ _OFFICE = _EVERYONE | {
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADVOCATE: frozenset(_OFFICE),
-    Role.CREW: frozenset(_EVERYONE | {Action.WORK_ORDER_FIELD_STATUS}),
+    Role.CREW: frozenset(
+        _EVERYONE
+        | {Action.WORK_ORDER_FIELD_STATUS, Action.WORK_ORDER_FIELD_RECORD, Action.DEVICE_SYNC}
+    ),
     Role.SUPERVISOR: frozenset(
         _OFFICE
-        | {Action.WORK_ORDER_ASSIGN, Action.WORK_ORDER_FIELD_STATUS, Action.WORK_ORDER_REOPEN}
+        | {
+            Action.WORK_ORDER_ASSIGN,
+            Action.WORK_ORDER_FIELD_STATUS,
+            Action.WORK_ORDER_FIELD_RECORD,
+            Action.WORK_ORDER_REOPEN,
+            Action.DEVICE_MANAGE,
+        }
     ),
     Role.ADMIN: frozenset(Action),
 }
 
 
-def in_reach(user: Principal, obj: object | None) -> bool:
+def in_reach(user: Principal, obj: object | None, action: Action | None = None) -> bool:
+    """A crew user reaches its own crew's work; for append-only field data, also work its crew
+    held before (`obj.former_crew_ids`). Office roles reach everything."""
     if obj is None or user.role is not Role.CREW:
         return True
     crew_id = getattr(obj, "crew_id", None)
-    if crew_id is not None:
-        return crew_id == user.crew_id
+    if crew_id is not None and crew_id == user.crew_id:
+        return True
+    if action in APPEND_ONLY_FIELD_ACTIONS and user.crew_id is not None:
+        return user.crew_id in getattr(obj, "former_crew_ids", ())
     return False  # a crew user reaches nothing but its own crew's work
 
 
 def can(user: Principal, action: Action, obj: object | None = None) -> bool:
     """True when `user` may do `action` (to `obj`, when given)."""
-    return action in ROLE_ACTIONS[user.role] and in_reach(user, obj)
+    return action in ROLE_ACTIONS[user.role] and in_reach(user, obj, action)
 
 
 def authorize(
     user: Principal, action: Action, obj: object | None = None, *, what: str = ""
 ) -> None:
     """Raise 404 when `obj` is out of reach, 403 when the role may not do `action`."""
-    if not in_reach(user, obj):
+    if not in_reach(user, obj, action):
         raise NotFoundError(f"{what or 'object'} not found")
     if not can(user, action, obj):
         raise PermissionDeniedError(f"a {user.role} may not {action.value.replace('.', ' ')}")

@@ -33,6 +33,7 @@ from api.health import healthz
 from api.request_log import outermost
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
+from sync.routes import SyncController
 
 VERSION = "0.1.0"
 _PUBLIC_PATHS = ["/healthz", "/schema", "/api/auth/login"]
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             CaseController,
             CaseWorkOrderController,
             WorkOrderController,
+            SyncController,
         ],
         dependencies={"current_user": Provide(_current_user, sync_to_thread=False)},
         exception_handlers=exception_handlers,

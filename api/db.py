@@ -121,6 +121,19 @@ async def write_transaction() -> AsyncIterator[None]:
         yield
 
 
+@asynccontextmanager
+async def read_snapshot() -> AsyncIterator[None]:
+    """A read-only transaction in which every query sees the same committed state.
+
+    PostgreSQL: REPEATABLE READ. SQLite in WAL mode: a deferred transaction reads one snapshot
+    from its first read to its end."""
+    engine = current_engine()
+    async with engine.transaction():
+        if not isinstance(engine, SQLiteEngine):
+            await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
 async def migrate() -> list[str]:
     """Apply every migration not yet applied; returns the names it applied."""
     from piccolo.apps.migrations.commands.forwards import run_forwards

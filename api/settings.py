@@ -34,6 +34,16 @@ ENVIRONMENT = {
     ),
     "FIELDLOOP_PG_POOL_MAX": ("pg_pool_max", "10", "PostgreSQL connections per process"),
     "FIELDLOOP_LOG_LEVEL": ("log_level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "FIELDLOOP_SYNC_FINISHED_DAYS": (
+        "sync_finished_days",
+        "7",
+        "how long finished work stays on crew tablets",
+    ),
+    "FIELDLOOP_SYNC_TOMBSTONE_DAYS": (
+        "sync_tombstone_days",
+        "30",
+        "how long removals are kept for offline tablets; an older cursor must resync",
+    ),
 }
 
 
@@ -50,6 +60,8 @@ class Settings:
     sqlite_timeout: float
     pg_pool_max: int
     log_level: str
+    sync_finished_days: int = 7
+    sync_tombstone_days: int = 30
 
     @property
     def is_postgres(self) -> bool:
@@ -108,4 +120,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sqlite_timeout=timeout,
         pg_pool_max=_int("FIELDLOOP_PG_POOL_MAX", raw["pg_pool_max"]),
         log_level=level,
+        sync_finished_days=_int("FIELDLOOP_SYNC_FINISHED_DAYS", raw["sync_finished_days"]),
+        sync_tombstone_days=_int("FIELDLOOP_SYNC_TOMBSTONE_DAYS", raw["sync_tombstone_days"]),
     )

@@ -21,6 +21,10 @@ class ActivityKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     NOTE = "note"
     CALL = "call"
+    GPS_FIX = "gps_fix"
+    LOCATION_SET = "location_set"
+    PHOTO = "photo"
+    FIELD_CONFLICT = "field_conflict"  # field work that crossed an office decision; flagged
 
 
 class NoteCreate(msgspec.Struct, forbid_unknown_fields=True):

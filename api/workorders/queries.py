@@ -76,7 +76,7 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def _item(row: dict, now: datetime, distance: float | None = None) -> WorkOrderListItem:
+def list_item(row: dict, now: datetime, distance: float | None = None) -> WorkOrderListItem:
     status = WorkOrderStatus(row["status"])
     due_at = row["due_at"]
     return WorkOrderListItem(
@@ -142,7 +142,7 @@ async def list_work_orders(
         )
         more = len(rows) > limit
         return WorkOrderPage(
-            items=[_item(row, now) for row in rows[:limit]],
+            items=[list_item(row, now) for row in rows[:limit]],
             next_offset=offset + limit if more else None,
         )
     lat, lng, radius = near
@@ -163,6 +163,6 @@ async def list_work_orders(
     page = measured[offset : offset + limit]
     more = len(measured) > offset + limit
     return WorkOrderPage(
-        items=[_item(row, now, distance) for distance, _, row in page],
+        items=[list_item(row, now, distance) for distance, _, row in page],
         next_offset=offset + limit if more else None,
     )

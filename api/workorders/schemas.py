@@ -10,7 +10,7 @@ import msgspec
 
 from api.activities.schemas import ActivityOut
 from api.citizens.schemas import PlaceOut
-from api.types import Code, DbId, LongText
+from api.types import Code, DbId, Latitude, Longitude, LongText
 
 
 class WorkOrderStatus(StrEnum):
@@ -102,6 +102,24 @@ class StatusChange(msgspec.Struct, forbid_unknown_fields=True):
     resolution_code: Code | None = None  # required for completed and cannot_complete
     note: LongText = ""
     occurred_at: datetime | None = None  # field clock
+
+
+class GpsFix(msgspec.Struct, forbid_unknown_fields=True):
+    """Where the crew was (the tablet's position), for the record."""
+
+    lat: Latitude
+    lng: Longitude
+    accuracy_m: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
+    occurred_at: datetime | None = None
+
+
+class LocationSet(msgspec.Struct, forbid_unknown_fields=True):
+    """Where the work really is, as the crew found it (the reported address may be off)."""
+
+    lat: Latitude
+    lng: Longitude
+    note: LongText = ""
+    occurred_at: datetime | None = None
 
 
 class CrewRef(msgspec.Struct):

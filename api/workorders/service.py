@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from api.access import Action, authorize, can
 from api.activities import service as activities
 from api.activities.schemas import ActivityKind, NoteCreate
+from api.activities.tables import Activity
 from api.auth.schemas import Principal
 from api.cases import service as cases
 from api.catalog.tables import ServiceType
@@ -38,6 +39,7 @@ from api.workorders.schemas import (
     WorkOrderStatus,
 )
 from api.workorders.tables import WorkOrder
+from sync import feed
 
 S = WorkOrderStatus
 
@@ -45,11 +47,12 @@ S = WorkOrderStatus
 class WorkOrderRef:
     """What `can()` needs to know about a work order: whose crew it belongs to."""
 
-    __slots__ = ("crew_id", "number")
+    __slots__ = ("crew_id", "former_crew_ids", "number")
 
     def __init__(self, number: str, crew_id: int | None) -> None:
         self.number = number
         self.crew_id = crew_id
+        self.former_crew_ids: frozenset[int] = frozenset()
 
 
 def action_for(current: WorkOrderStatus, target: WorkOrderStatus) -> Action:
@@ -78,18 +81,32 @@ def allowed_transitions(actor: Principal, row: dict) -> list[WorkOrderStatus]:
     )
 
 
-async def _locked_row(actor: Principal, number: str) -> dict:
-    """The work-order row, locked for this transaction; 404 when out of the user's reach."""
+async def former_crew_ids(work_order_id: int) -> frozenset[int]:
+    """Every crew the work order was ever assigned to (from its assignment entries)."""
+    rows = await Activity.select(Activity.data).where(
+        (Activity.work_order == work_order_id) & (Activity.kind == ActivityKind.ASSIGNED.value)
+    )
+    crews = set()
+    for row in rows:
+        data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+        crews.update(c for c in (data.get("crew_id"), data.get("from_crew_id")) if c)
+    return frozenset(crews)
+
+
+async def locked_row(
+    actor: Principal, number: str, action: Action = Action.WORK_ORDER_READ
+) -> dict:
+    """The work-order row, locked for this transaction; 404 when out of the user's reach.
+
+    For append-only field actions a crew also reaches work its crew held before."""
     row = await for_update(WorkOrder.select().where(WorkOrder.number == number)).first()
     if row is None:
         raise NotFoundError(f"work order {number} not found")
+    ref = WorkOrderRef(number, row["crew"])
+    if actor.crew_id is not None and actor.crew_id != row["crew"]:
+        ref.former_crew_ids = await former_crew_ids(row["id"])
     # out of reach reads exactly like "no such work order" (api.access)
-    authorize(
-        actor,
-        Action.WORK_ORDER_READ,
-        WorkOrderRef(number, row["crew"]),
-        what=f"work order {number}",
-    )
+    authorize(actor, action, ref, what=f"work order {number}")
     return row
 
 
@@ -143,6 +160,7 @@ async def create_work_order(actor: Principal, case_id: str, data: WorkOrderCreat
         if crew:
             await _record_assignment(actor, case["id"], work_order.id, None, crew)
         await cases.refresh_case_status(case["id"], actor.id)
+        await feed.work_order_changed(work_order.id, [work_order.crew])
     return await get_work_order(actor, work_order.number)
 
 
@@ -163,7 +181,7 @@ async def _record_assignment(
 async def assign(actor: Principal, number: str, crew_id: int) -> WorkOrderOut:
     """Give a work order to a crew, or move it to another. Work already done stays final."""
     async with write_transaction():
-        row = await _locked_row(actor, number)
+        row = await locked_row(actor, number)
         authorize(actor, Action.WORK_ORDER_ASSIGN, WorkOrderRef(number, row["crew"]))
         current = S(row["status"])
         if current in FINAL_STATUSES:
@@ -184,6 +202,7 @@ async def assign(actor: Principal, number: str, crew_id: int) -> WorkOrderOut:
         ).where(WorkOrder.id == row["id"])
         await _record_assignment(actor, row["case"], row["id"], old_crew, crew)
         await cases.refresh_case_status(row["case"], actor.id)
+        await feed.work_order_changed(row["id"], [row["crew"], crew_id])
     return await get_work_order(actor, number)
 
 
@@ -210,11 +229,22 @@ def _check_resolution(target: WorkOrderStatus, code: str | None) -> None:
 
 async def change_status(actor: Principal, number: str, change: StatusChange) -> WorkOrderOut:
     """Move a work order through the state machine (DESIGN §3); 409 names what is allowed."""
+    await apply_status(actor, number, change)
+    return await get_work_order(actor, number)
+
+
+async def apply_status(
+    actor: Principal, number: str, change: StatusChange, *, clock: dict | None = None
+) -> None:
+    """The rules of a status change, in the caller's write transaction (or its own).
+
+    `clock` is added to the timeline entry's data: sync records there a device time it had
+    to correct."""
     now = datetime.now(UTC)
     occurred_at = activities.field_time(change.occurred_at, now)
     target = change.status
     async with write_transaction():
-        row = await _locked_row(actor, number)
+        row = await locked_row(actor, number)
         current = S(row["status"])
         authorize(actor, action_for(current, target), WorkOrderRef(number, row["crew"]))
         if change.expected_status is not None and change.expected_status is not current:
@@ -252,6 +282,7 @@ async def change_status(actor: Principal, number: str, change: StatusChange) -> 
                 WorkOrder.completed_at: None,
                 WorkOrder.field_completed_at: None,
                 WorkOrder.completed_by: None,
+                WorkOrder.archived_at: None,
             }
         await WorkOrder.update(values).where(WorkOrder.id == row["id"])
         body = STATUS_WORDS[target]
@@ -269,7 +300,8 @@ async def change_status(actor: Principal, number: str, change: StatusChange) -> 
                 "from": current.value,
                 "to": target.value,
                 "resolution_code": change.resolution_code,
-            },
+            }
+            | (clock or {}),
         )
         if change.note.strip():
             await activities.record(
@@ -281,18 +313,26 @@ async def change_status(actor: Principal, number: str, change: StatusChange) -> 
                 occurred_at=occurred_at,
             )
         await cases.refresh_case_status(row["case"], actor.id)
-    return await get_work_order(actor, number)
+        await feed.work_order_changed(row["id"], [row["crew"]])
 
 
 async def add_note(actor: Principal, number: str, note: NoteCreate) -> WorkOrderOut:
     """Append a note to the work order's timeline (never conflicts: append-only)."""
+    await record_note(actor, number, note)
+    return await get_work_order(actor, number)
+
+
+async def record_note(
+    actor: Principal, number: str, note: NoteCreate, *, clock: dict | None = None
+) -> None:
+    """The rules of a note, in the caller's write transaction (or its own). A crew may still
+    note work its crew held before the office moved it."""
     if not note.body.strip():
         raise InputInvalidError("a note needs some text", field="body")
     now = datetime.now(UTC)
     occurred_at = activities.field_time(note.occurred_at, now)
     async with write_transaction():
-        row = await _locked_row(actor, number)
-        authorize(actor, Action.WORK_ORDER_NOTE, WorkOrderRef(number, row["crew"]))
+        row = await locked_row(actor, number, Action.WORK_ORDER_NOTE)
         await activities.record(
             case_id=row["case"],
             work_order_id=row["id"],
@@ -301,9 +341,10 @@ async def add_note(actor: Principal, number: str, note: NoteCreate) -> WorkOrder
             actor_id=actor.id,
             public=note.public,
             occurred_at=occurred_at,
+            data=clock,
         )
         await WorkOrder.update({WorkOrder.updated_at: now}).where(WorkOrder.id == row["id"])
-    return await get_work_order(actor, number)
+        await feed.work_order_changed(row["id"], [row["crew"]])
 
 
 async def get_work_order(actor: Principal, number: str) -> WorkOrderOut:

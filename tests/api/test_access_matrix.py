@@ -18,6 +18,8 @@ from api.app import create_app
 from api.cases.schemas import CaseOut
 from api.settings import Settings
 from api.workorders.schemas import WorkOrderOut, WorkOrderStatus
+from sync.devices import register_device
+from sync.schemas import DeviceRegister
 from tests.conftest import make_settings
 from tests.factories import (
     Town,
@@ -36,6 +38,7 @@ USER_OF_ROLE = {
     "admin": "admin",
 }
 UNKNOWN_NUMBER = "WO-2001-999999"
+CREW_A_TABLET = "tablet-crew-a-0001"
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Scenario:
         chosen = self.question if case == "question" and self.question else self.case
         path = path.replace("{case_id:str}", chosen.public_id)
         path = path.replace("{number:str}", self.number)
+        path = path.replace("{device_id:str}", CREW_A_TABLET)
         if chosen.citizen is not None:
             path = path.replace("{citizen_id:int}", str(chosen.citizen.id))
         if chosen.place is not None:
@@ -257,6 +261,52 @@ TABLE: list[Row] = [
         body=lambda s: {"body": "Cones placed"},
         check=lambda b, *_: b["timeline"][-1]["body"] == "Cones placed",
     ),
+    Row(
+        "POST",
+        "/api/sync/devices",
+        outcomes(advocate=403, crew_own=200, crew_other=200, supervisor=403, admin=200),
+        body=lambda s: {"device_id": "tablet-new-0001", "name": "Truck 4"},
+        check=lambda b, _, role: b["username"] == USER_OF_ROLE[role] and b["name"] == "Truck 4",
+    ),
+    Row(
+        "GET",
+        "/api/sync/devices",
+        outcomes(advocate=403, crew_own=200, crew_other=200, supervisor=200, admin=200),
+        check=lambda b, _, role: (
+            [d["device_id"] for d in b] == ([] if role == "crew_other" else [CREW_A_TABLET])
+        ),
+    ),
+    Row(
+        "POST",
+        "/api/sync/devices/{device_id:str}/revoke",
+        outcomes(advocate=403, crew_own=403, crew_other=403, supervisor=200, admin=200),
+        body=lambda s: {"reason": "Tablet lost"},
+        check=lambda b, *_: b["revoke_reason"] == "Tablet lost" and b["revoked_at"],
+    ),
+    Row(
+        "POST",
+        "/api/sync/pull",
+        outcomes(advocate=403, crew_own=200, crew_other=404, supervisor=403, admin=404),
+        body=lambda s: {"device_id": CREW_A_TABLET},
+        check=lambda b, s, _: [w["work_order"]["number"] for w in b["work_orders"]] == [s.number],
+    ),
+    Row(
+        "POST",
+        "/api/sync/push",
+        outcomes(advocate=403, crew_own=200, crew_other=404, supervisor=403, admin=404),
+        body=lambda s: {
+            "device_id": CREW_A_TABLET,
+            "mutations": [
+                {
+                    "seq": 1,
+                    "id": "mutation-0001",
+                    "name": "add_note",
+                    "args": {"work_order": s.number, "body": "Cones placed"},
+                }
+            ],
+        },
+        check=lambda b, *_: [r["status"] for r in b["results"]] == ["applied"],
+    ),
 ]
 
 
@@ -289,6 +339,7 @@ def test_the_table_covers_every_route_and_role(bare_app: Litestar) -> None:
 async def _scenario(town: Town, row: Row) -> Scenario:
     case = await make_case(town)
     scenario = Scenario(town, case, await make_work_order(town, case, crew_id=town.crew_a))
+    await register_device(town.users["crew_a"], DeviceRegister(device_id=CREW_A_TABLET))
     if row.case == "question":
         scenario.question = await make_case(
             town, service_code="general_question", description="When is bin day?", address=None
@@ -307,6 +358,10 @@ async def _snapshot(number: str) -> list[dict]:
         " (SELECT count(*) FROM users) AS users,"
         " (SELECT count(*) FROM cases) AS cases,"
         " (SELECT count(*) FROM work_orders) AS work_orders,"
+        " (SELECT count(*) FROM devices) AS devices,"
+        " (SELECT count(revoked_at) FROM devices) AS revoked,"
+        " (SELECT max(last_seen_at) FROM devices) AS device_seen,"
+        " (SELECT count(*) FROM mutations) AS mutations,"
         " (SELECT status FROM work_orders WHERE number = {}) AS status,"
         " (SELECT crew FROM work_orders WHERE number = {}) AS crew",
         number,

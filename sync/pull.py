@@ -1,0 +1,255 @@
+"""Pull: a crew tablet fetches its offline scope, by cursor, in pages (docs/sync-protocol.md).
+
+The steps, numbered as in the protocol document:
+
+1. The device must be the user's own and not revoked.
+2. Feed upkeep, before the snapshot and only when there is work: finished work older than the
+   window is archived (a feed entry tells its crew to drop it), and feed entries older than the
+   tombstone retention are pruned, raising the horizon.
+3. One read snapshot for the whole page.
+4. The cursor: none → a full pull from the start; `v1.f.<S>.<id>` → a full pull continuing
+   after work order <id>, the feed position fixed at S when it started; `v1.c.<seq>` →
+   changes after <seq>. A position below the horizon answers `reset`.
+5. Full pull: the next `limit` work orders in scope, by id. When they run out, the cursor
+   becomes `v1.c.<S>`: changes made meanwhile come from the feed, none are lost.
+6. Changes: the next `limit` feed entries for this crew (or for everyone); each work order
+   they name is sent whole if it is in scope now, or listed as removed if not.
+7. Reference data (service types, resolution codes) with the first page of a full pull and
+   whenever the feed says it changed.
+
+Scope: the crew's work that is not final, and its completed or cannot-complete work finished
+within the window and not archived. Pages are idempotent: applying one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from api.auth.schemas import Principal
+from api.cases.tables import Counter
+from api.catalog.service import list_service_types
+from api.db import read_snapshot, write_transaction
+from api.errors import InputInvalidError
+from api.workorders.queries import list_item, list_query
+from api.workorders.schemas import FINAL_STATUSES, RESOLUTION_CODES, WorkOrderStatus
+from api.workorders.service import get_work_order
+from api.workorders.tables import WorkOrder
+from media.service import photos_for
+from sync import feed
+from sync.devices import device_for_sync
+from sync.schemas import PullRequest, PullResponse, ReferenceData, WorkOrderBundle
+from sync.tables import Change, Device
+
+S = WorkOrderStatus
+FINISHED = [S.COMPLETED.value, S.CANNOT_COMPLETE.value]
+HISTORY_LENGTH = 5
+
+
+@dataclass(frozen=True)
+class SyncWindow:
+    finished: timedelta  # finished work stays on tablets this long
+    tombstones: timedelta  # removals are kept this long for tablets that were offline
+
+
+@dataclass(frozen=True)
+class Position:
+    full: bool
+    seq: int  # S for a full pull, the last seq seen for changes
+    after_id: int = 0
+
+    def encode(self) -> str:
+        return f"v1.f.{self.seq}.{self.after_id}" if self.full else f"v1.c.{self.seq}"
+
+    @staticmethod
+    def decode(cursor: str | None) -> Position | None:
+        if not cursor:
+            return None
+        parts = cursor.split(".")
+        try:
+            if parts[:2] == ["v1", "f"] and len(parts) == 4:
+                return Position(True, int(parts[2]), int(parts[3]))
+            if parts[:2] == ["v1", "c"] and len(parts) == 3:
+                return Position(False, int(parts[2]))
+        except ValueError:
+            pass
+        raise InputInvalidError("not a cursor this server issued", field="cursor")
+
+
+def _in_scope(crew_id: int, cutoff: datetime):
+    finished_recently = (
+        WorkOrder.status.is_in(FINISHED)
+        & (WorkOrder.completed_at >= cutoff)
+        & WorkOrder.archived_at.is_null()
+    )
+    return (WorkOrder.crew == crew_id) & (
+        WorkOrder.status.not_in([s.value for s in FINAL_STATUSES]) | finished_recently
+    )
+
+
+async def upkeep(now: datetime, window: SyncWindow) -> None:
+    """Step 2: archive work finished before the window; prune tombstones past retention."""
+    cutoff = now - window.finished
+    stale = WorkOrder.status.is_in(FINISHED) & (WorkOrder.completed_at < cutoff)
+    to_archive = await WorkOrder.select(WorkOrder.id).where(stale & WorkOrder.archived_at.is_null())
+    prune_before = now - window.tombstones
+    old = await Change.select(Change.seq).where(Change.changed_at < prune_before).limit(1)
+    if not to_archive and not old:
+        return
+    async with write_transaction():
+        archived = await (
+            WorkOrder.update({WorkOrder.archived_at: now})
+            .where(stale & WorkOrder.archived_at.is_null())
+            .returning(WorkOrder.id, WorkOrder.crew)
+        )
+        if old:
+            newest_old = (
+                await Change.select(Change.seq)
+                .where(Change.changed_at < prune_before)
+                .order_by(Change.seq, ascending=False)
+                .first()
+            )
+            await Change.delete().where(Change.seq <= newest_old["seq"])
+            await Counter.insert(Counter(name=feed.TOMBSTONE_HORIZON, value=0)).on_conflict(
+                target=Counter.name, action="DO NOTHING"
+            )
+            await Counter.update({Counter.value: newest_old["seq"]}).where(
+                (Counter.name == feed.TOMBSTONE_HORIZON) & (Counter.value < newest_old["seq"])
+            )
+        for row in archived:  # feed last: it takes the feed lock (sync.feed)
+            await feed.work_order_changed(row["id"], [row["crew"]])
+
+
+async def _counter(name: str) -> int:
+    row = await Counter.select(Counter.value).where(Counter.name == name).first()
+    return row["value"] if row else 0
+
+
+async def _bundles(actor: Principal, ids: list[int]) -> list[WorkOrderBundle]:
+    if not ids:
+        return []
+    rows = (
+        await WorkOrder.select(WorkOrder.id, WorkOrder.number, WorkOrder.place.normalized_address)
+        .where(WorkOrder.id.is_in(ids))
+        .order_by(WorkOrder.id)
+    )
+    photos = await photos_for(ids)
+    now = datetime.now(UTC)
+    bundles = []
+    for row in rows:
+        history = []
+        if row["place.normalized_address"]:
+            earlier = await (
+                list_query()
+                .where(
+                    (WorkOrder.place.normalized_address == row["place.normalized_address"])
+                    & (WorkOrder.id < row["id"])
+                )
+                .order_by(WorkOrder.id, ascending=False)
+                .limit(HISTORY_LENGTH)
+            )
+            history = [list_item(item, now) for item in earlier]
+        bundles.append(
+            WorkOrderBundle(
+                work_order=await get_work_order(actor, row["number"]),
+                photos=photos.get(row["id"], []),
+                history=history,
+            )
+        )
+    return bundles
+
+
+async def _reference(actor: Principal) -> ReferenceData:
+    return ReferenceData(
+        service_types=await list_service_types(actor),
+        resolution_codes={status.value: codes for status, codes in RESOLUTION_CODES.items()},
+    )
+
+
+async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> PullResponse:
+    now = datetime.now(UTC)
+    await device_for_sync(actor, request.device_id, lock=False)  # 1
+    crew_id = actor.crew_id or 0
+    await upkeep(now, window)  # 2
+    await Device.update({Device.last_seen_at: now}).where(Device.device_id == request.device_id)
+    position = Position.decode(request.cursor)
+    async with read_snapshot():  # 3
+        device = (
+            await Device.select(Device.last_mutation_seq)
+            .where(Device.device_id == request.device_id)
+            .first()
+        )
+        horizon = await _counter(feed.TOMBSTONE_HORIZON)
+        if position is not None and position.seq < horizon:  # 4
+            return PullResponse(
+                cursor=None,
+                has_more=False,
+                reset=True,
+                last_mutation_seq=device["last_mutation_seq"],
+                work_orders=[],
+                removed=[],
+                reference=None,
+                server_time=now,
+                reason="this tablet was offline longer than the server keeps removals: push "
+                "everything pending, then discard local work orders and pull from the start",
+            )
+        if position is None or position.full:  # 5
+            start = position or Position(True, await _counter(feed.FEED_COUNTER), 0)
+            rows = await (
+                WorkOrder.select(WorkOrder.id)
+                .where(_in_scope(crew_id, now - window.finished) & (WorkOrder.id > start.after_id))
+                .order_by(WorkOrder.id)
+                .limit(request.limit + 1)
+            )
+            ids = [row["id"] for row in rows[: request.limit]]
+            if len(rows) > request.limit:
+                next_position = Position(True, start.seq, ids[-1])
+                has_more = True
+            else:
+                next_position = Position(False, start.seq)
+                has_more = await Change.exists().where(
+                    (Change.seq > start.seq) & ((Change.crew == crew_id) | Change.crew.is_null())
+                )
+            return PullResponse(
+                cursor=next_position.encode(),
+                has_more=has_more,
+                reset=False,
+                last_mutation_seq=device["last_mutation_seq"],
+                work_orders=await _bundles(actor, ids),
+                removed=[],
+                reference=await _reference(actor) if position is None else None,
+                server_time=now,
+            )
+        changes = await (  # 6
+            Change.select(Change.seq, Change.work_order, Change.kind)
+            .where((Change.seq > position.seq) & ((Change.crew == crew_id) | Change.crew.is_null()))
+            .order_by(Change.seq)
+            .limit(request.limit + 1)
+        )
+        page = changes[: request.limit]
+        touched = sorted({c["work_order"] for c in page if c["work_order"] is not None})
+        in_scope = {
+            row["id"]
+            for row in await WorkOrder.select(WorkOrder.id).where(
+                _in_scope(crew_id, now - window.finished) & WorkOrder.id.is_in(touched or [0])
+            )
+        }
+        removed_ids = [i for i in touched if i not in in_scope]
+        removed = [
+            row["number"]
+            for row in await WorkOrder.select(WorkOrder.number).where(
+                WorkOrder.id.is_in(removed_ids or [0])
+            )
+        ]
+        return PullResponse(
+            cursor=Position(False, page[-1]["seq"] if page else position.seq).encode(),
+            has_more=len(changes) > request.limit,
+            reset=False,
+            last_mutation_seq=device["last_mutation_seq"],
+            work_orders=await _bundles(actor, sorted(in_scope)),
+            removed=sorted(removed),
+            reference=await _reference(actor)
+            if any(c["kind"] == "reference" for c in page)
+            else None,
+            server_time=now,
+        )
