@@ -39,9 +39,10 @@ async def register_device(actor: Principal, data: DeviceRegister) -> DeviceOut:
     authorize(actor, Action.DEVICE_SYNC)
     now = datetime.now(UTC)
     async with write_transaction():
-        row = await for_update(Device.select().where(Device.device_id == data.device_id)).first()
-        if row is None:
-            await Device(
+        # Insert-or-nothing, then lock what is there: two registrations racing (a retry while
+        # the first is still in flight) meet on the unique key instead of failing with a 500.
+        await Device.insert(
+            Device(
                 device_id=data.device_id,
                 user=actor.id,
                 name=data.name,
@@ -49,22 +50,23 @@ async def register_device(actor: Principal, data: DeviceRegister) -> DeviceOut:
                 last_mutation_seq=0,
                 registered_at=now,
                 last_seen_at=now,
-            ).save()
-        else:
-            if row["user"] != actor.id:
-                raise ConflictError(
-                    "this device id is registered to another user; a tablet changing hands "
-                    "needs a fresh install (a new device id)",
-                    field="device_id",
-                )
-            refuse_if_revoked(row)
-            await Device.update(
-                {
-                    Device.name: data.name,
-                    Device.app_version: data.app_version,
-                    Device.last_seen_at: now,
-                }
-            ).where(Device.id == row["id"])
+            )
+        ).on_conflict(target=Device.device_id, action="DO NOTHING")
+        row = await for_update(Device.select().where(Device.device_id == data.device_id)).first()
+        if row["user"] != actor.id:
+            raise ConflictError(
+                "this device id is registered to another user; a tablet changing hands "
+                "needs a fresh install (a new device id)",
+                field="device_id",
+            )
+        refuse_if_revoked(row)
+        await Device.update(
+            {
+                Device.name: data.name,
+                Device.app_version: data.app_version,
+                Device.last_seen_at: now,
+            }
+        ).where(Device.id == row["id"])
     return _out(await _select().where(Device.device_id == data.device_id).first())
 
 

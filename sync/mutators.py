@@ -27,6 +27,7 @@ import msgspec
 from api.activities.schemas import NoteCreate
 from api.auth.schemas import Principal
 from api.crews.tables import Crew
+from api.db import for_update
 from api.errors import ConflictError, InputInvalidError, NotFoundError
 from api.types import LongText
 from api.workorders import field
@@ -38,7 +39,7 @@ from api.workorders.schemas import (
     WorkOrderNumber,
     WorkOrderStatus,
 )
-from api.workorders.service import apply_status, record_note
+from api.workorders.service import apply_status, former_crew_ids, record_note
 from api.workorders.tables import WorkOrder
 from media.schemas import PhotoAttach
 from media.service import attach_photo
@@ -97,7 +98,9 @@ class AttachPhotoArgs(PhotoAttach, forbid_unknown_fields=True, kw_only=True):
 
 
 async def _work_order(number: str) -> dict:
-    row = await WorkOrder.select().where(WorkOrder.number == number).first()
+    """The row, locked: the conflict rules decide on what the office cannot change meanwhile
+    (they run in push's write transaction, after the device row and before the feed)."""
+    row = await for_update(WorkOrder.select().where(WorkOrder.number == number)).first()
     if row is None:
         raise NotFoundError(f"work order {number} not found", field="work_order")
     return row
@@ -189,6 +192,9 @@ async def set_status(ctx: Context, args: SetStatusArgs) -> Outcome:
         )
     row = await _work_order(args.work_order)
     if ctx.actor.role.value == "crew" and row["crew"] != ctx.actor.crew_id:
+        if ctx.actor.crew_id not in await former_crew_ids(row["id"]):
+            # never this crew's: reads exactly like no such work order (api.access)
+            raise NotFoundError(f"work order {args.work_order} not found", field="work_order")
         raise ConflictError(f"{args.work_order} is no longer your crew's work", field="work_order")
     occurred_at, clock = clamp(args.occurred_at, row, ctx)
     await apply_status(

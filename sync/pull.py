@@ -9,11 +9,13 @@ The steps, numbered as in the protocol document:
 3. One read snapshot for the whole page.
 4. The cursor: none → a full pull from the start; `v1.f.<S>.<id>` → a full pull continuing
    after work order <id>, the feed position fixed at S when it started; `v1.c.<seq>` →
-   changes after <seq>. A position below the horizon answers `reset`.
+   changes after <seq>. A position below the horizon answers `reset`, and so does one beyond
+   the feed's head (a database restored from a backup: the tablet knows newer changes).
 5. Full pull: the next `limit` work orders in scope, by id. When they run out, the cursor
    becomes `v1.c.<S>`: changes made meanwhile come from the feed, none are lost.
 6. Changes: the next `limit` feed entries for this crew (or for everyone); each work order
-   they name is sent whole if it is in scope now, or listed as removed if not.
+   they name is sent whole if it is in scope now, or listed as removed if not. The last page
+   moves the cursor to the feed's head, past other crews' entries too.
 7. Reference data (service types, resolution codes) with the first page of a full pull and
    whenever the feed says it changed.
 
@@ -44,6 +46,8 @@ from sync.tables import Change, Device
 S = WorkOrderStatus
 FINISHED = [S.COMPLETED.value, S.CANNOT_COMPLETE.value]
 HISTORY_LENGTH = 5
+MAX_SEQ = 2**63 - 1  # feed sequence numbers are BIGINT
+MAX_ID = 2**31 - 1  # work-order ids are INTEGER
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,13 @@ class Position:
         if not cursor:
             return None
         parts = cursor.split(".")
-        try:
-            if parts[:2] == ["v1", "f"] and len(parts) == 4:
-                return Position(True, int(parts[2]), int(parts[3]))
-            if parts[:2] == ["v1", "c"] and len(parts) == 3:
-                return Position(False, int(parts[2]))
-        except ValueError:
-            pass
+        numbers = [int(part) for part in parts[2:] if part.isdigit()]
+        # bounded: a number past the columns' range is a 422, never a database error
+        if len(numbers) == len(parts) - 2 and all(n <= MAX_SEQ for n in numbers):
+            if parts[:2] == ["v1", "f"] and len(numbers) == 2 and numbers[1] <= MAX_ID:
+                return Position(True, numbers[0], numbers[1])
+            if parts[:2] == ["v1", "c"] and len(numbers) == 1:
+                return Position(False, numbers[0])
         raise InputInvalidError("not a cursor this server issued", field="cursor")
 
 
@@ -166,6 +170,30 @@ async def _reference(actor: Principal) -> ReferenceData:
     )
 
 
+OFFLINE_TOO_LONG = (
+    "this tablet was offline longer than the server keeps removals: push everything pending, "
+    "then discard local work orders and pull from the start"
+)
+AHEAD_OF_FEED = (
+    "this cursor is ahead of the server's change feed (was the database restored from a "
+    "backup?): push everything pending, then discard local work orders and pull from the start"
+)
+
+
+def _reset(device: dict, now: datetime, reason: str) -> PullResponse:
+    return PullResponse(
+        cursor=None,
+        has_more=False,
+        reset=True,
+        last_mutation_seq=device["last_mutation_seq"],
+        work_orders=[],
+        removed=[],
+        reference=None,
+        server_time=now,
+        reason=reason,
+    )
+
+
 async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> PullResponse:
     now = datetime.now(UTC)
     await device_for_sync(actor, request.device_id, lock=False)  # 1
@@ -180,21 +208,15 @@ async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> Pu
             .first()
         )
         horizon = await _counter(feed.TOMBSTONE_HORIZON)
+        # every feed entry up to `head` is committed and visible in this snapshot: the
+        # counter row's lock serialises feed writers (sync.feed)
+        head = await _counter(feed.FEED_COUNTER)
         if position is not None and position.seq < horizon:  # 4
-            return PullResponse(
-                cursor=None,
-                has_more=False,
-                reset=True,
-                last_mutation_seq=device["last_mutation_seq"],
-                work_orders=[],
-                removed=[],
-                reference=None,
-                server_time=now,
-                reason="this tablet was offline longer than the server keeps removals: push "
-                "everything pending, then discard local work orders and pull from the start",
-            )
+            return _reset(device, now, OFFLINE_TOO_LONG)
+        if position is not None and position.seq > head:
+            return _reset(device, now, AHEAD_OF_FEED)
         if position is None or position.full:  # 5
-            start = position or Position(True, await _counter(feed.FEED_COUNTER), 0)
+            start = position or Position(True, head, 0)
             rows = await (
                 WorkOrder.select(WorkOrder.id)
                 .where(_in_scope(crew_id, now - window.finished) & (WorkOrder.id > start.after_id))
@@ -241,9 +263,13 @@ async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> Pu
                 WorkOrder.id.is_in(removed_ids or [0])
             )
         ]
+        has_more = len(changes) > request.limit
+        # On the last page this crew has seen the whole feed up to `head`, its own entries and
+        # everyone else's: the cursor moves there, so a crew whose work was quiet while others'
+        # was busy is not taken for a tablet that was offline when old entries are pruned.
         return PullResponse(
-            cursor=Position(False, page[-1]["seq"] if page else position.seq).encode(),
-            has_more=len(changes) > request.limit,
+            cursor=Position(False, page[-1]["seq"] if has_more else head).encode(),
+            has_more=has_more,
             reset=False,
             last_mutation_seq=device["last_mutation_seq"],
             work_orders=await _bundles(actor, sorted(in_scope)),

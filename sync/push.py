@@ -5,8 +5,8 @@ For each mutation, in order, in its own write transaction:
 1. Lock the device row (concurrent pushes from one device queue here).
 2. seq ≤ the device's last: a replay. Same mutation id → return the answer it got the first
    time, nothing is applied again. Another id → 409: the device reused a number.
-3. seq > last + 1: a gap. Stop and answer 409 with the expected number (earlier mutations of
-   the request are committed and their results are in the answer).
+3. seq > last + 1: a gap. Stop and answer 409 with the expected number. (Earlier mutations of
+   the request are committed, and every 409 carries their results in `extra.results`.)
 4. seq = last + 1: apply it inside a savepoint. If it can never apply (a DomainError: illegal
    transition, stale status, bad arguments, unknown name) roll the savepoint back and record
    it as rejected with the reason. Either way record the mutation and its answer and advance
@@ -50,6 +50,12 @@ async def _replay(device: dict, mutation: MutationIn) -> MutationResult:
     result = stored["result"]
     result = json.loads(result) if isinstance(result, str) else result
     return MutationResult(**(result | {"replayed": True}))
+
+
+def _storable_name(name: str) -> str:
+    """The name as the record can hold it. A name this server does not know is rejected (with
+    the name in full in the reason), never refused as a request: the queue must move on."""
+    return name.replace("\x00", "\ufffd")[: Mutation.name.length]
 
 
 async def apply_one(
@@ -96,7 +102,7 @@ async def apply_one(
             device=device["id"],
             seq=mutation.seq,
             mutation_id=mutation.id,
-            name=mutation.name,
+            name=_storable_name(mutation.name),
             args=mutation.args,
             status=result.status,
             result=msgspec.to_builtins(result),
@@ -114,7 +120,8 @@ async def push(actor: Principal, request: PushRequest) -> PushResponse:
     for mutation in request.mutations:
         try:
             results.append(await apply_one(actor, request.device_id, mutation, received_at))
-        except SequenceGapError as error:
+        except ConflictError as error:  # a gap or a reused number or id
+            # the mutations before it are committed: say how each went
             error.extra["results"] = msgspec.to_builtins(results)
             raise
     device = await device_for_sync(actor, request.device_id, lock=False)

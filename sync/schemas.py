@@ -73,7 +73,9 @@ class PullResponse(msgspec.Struct):
 class MutationIn(msgspec.Struct, forbid_unknown_fields=True):
     seq: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
     id: Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-    name: Annotated[str, msgspec.Meta(max_length=32)]
+    # any name a client may send (an older or newer app): one this server does not know is
+    # rejected on its own and the queue moves on, so only absurd lengths are refused here
+    name: Annotated[str, msgspec.Meta(max_length=200)]
     args: dict[str, Any] = {}
 
 
