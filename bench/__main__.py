@@ -2,7 +2,14 @@
 
 import asyncio
 
-from bench import api_bench
+from bench import api_bench, sync_bench
+
+
+async def main() -> None:
+    await api_bench.main()
+    print()
+    await sync_bench.main()
+
 
 if __name__ == "__main__":
-    asyncio.run(api_bench.main())
+    asyncio.run(main())
