@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from api.cases.service import next_number
+from api.cases.tables import Counter
 from sync.tables import Change
 
 FEED_COUNTER = "change-feed"
@@ -28,6 +29,30 @@ async def work_order_changed(work_order_id: int, crew_ids: Iterable[int | None])
     for crew_id in sorted({crew for crew in crew_ids if crew is not None}):
         seq = await next_number(FEED_COUNTER)
         await Change(seq=seq, work_order=work_order_id, crew=crew_id, changed_at=now).save()
+
+
+async def work_orders_changed(pairs: Iterable[tuple[int, int | None]]) -> None:
+    """Many (work order, crew) entries at once, numbered with one counter update: archiving a
+    backlog of finished work must not hold the feed lock for a row-by-row loop."""
+    rows = sorted({(work_order, crew) for work_order, crew in pairs if crew is not None})
+    if not rows:
+        return
+    await Counter.insert(Counter(name=FEED_COUNTER, value=0)).on_conflict(
+        target=Counter.name, action="DO NOTHING"
+    )
+    [taken] = await (
+        Counter.update({Counter.value: Counter.value + len(rows)})
+        .where(Counter.name == FEED_COUNTER)
+        .returning(Counter.value)
+    )
+    first, now = taken["value"] - len(rows) + 1, datetime.now(UTC)
+    for start in range(0, len(rows), 1000):  # SQLite bounds the variables in one statement
+        await Change.insert(
+            *(
+                Change(seq=first + start + i, work_order=work_order, crew=crew, changed_at=now)
+                for i, (work_order, crew) in enumerate(rows[start : start + 1000])
+            )
+        )
 
 
 async def reference_changed() -> None:

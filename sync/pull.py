@@ -120,8 +120,8 @@ async def upkeep(now: datetime, window: SyncWindow) -> None:
             await Counter.update({Counter.value: newest_old["seq"]}).where(
                 (Counter.name == feed.TOMBSTONE_HORIZON) & (Counter.value < newest_old["seq"])
             )
-        for row in archived:  # feed last: it takes the feed lock (sync.feed)
-            await feed.work_order_changed(row["id"], [row["crew"]])
+        # feed last: it takes the feed lock (sync.feed); one statement for the whole backlog
+        await feed.work_orders_changed((row["id"], row["crew"]) for row in archived)
 
 
 async def _counter(name: str) -> int:

@@ -48,4 +48,4 @@ class Change(Table, tablename="changes"):
     )
     crew = Integer(null=True, default=None, index=True)  # whose devices must hear of it
     kind = Varchar(length=12, default="work_order")  # work_order | reference
-    changed_at = Timestamptz()
+    changed_at = Timestamptz(index=True)

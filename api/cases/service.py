@@ -321,18 +321,19 @@ def case_status_for(work_order_statuses: set[WorkOrderStatus]) -> CaseStatus:
     return CaseStatus.OPEN  # all work final, none done: an advocate must follow up
 
 
-async def refresh_case_status(case_id: int, actor_id: int | None) -> None:
-    """Make the case's status follow its work orders; call inside the write transaction."""
+async def refresh_case_status(case_id: int, actor_id: int | None) -> bool:
+    """Make the case's status follow its work orders; call inside the write transaction.
+    True when the status changed."""
     statuses = {
         WorkOrderStatus(r["status"])
         for r in await WorkOrder.select(WorkOrder.status).where(WorkOrder.case == case_id)
     }
     if not statuses:
-        return
+        return False
     target = case_status_for(statuses)
     row = await Case.select(Case.status).where(Case.id == case_id).first()
     if row["status"] == target:
-        return
+        return False
     now = datetime.now(UTC)
     resolved = target is CaseStatus.RESOLVED
     await Case.update(
@@ -351,6 +352,7 @@ async def refresh_case_status(case_id: int, actor_id: int | None) -> None:
         public=target is not CaseStatus.OPEN,
         data={"from": row["status"], "to": target.value},
     )
+    return True
 
 
 async def place_history(actor: Principal, place_id: int) -> PlaceHistory:

@@ -81,6 +81,20 @@ def allowed_transitions(actor: Principal, row: dict) -> list[WorkOrderStatus]:
     )
 
 
+async def announce(
+    work_order_id: int, case_id: int, crews: list[int | None], case_changed: bool
+) -> None:
+    """Feed entries for a changed work order, and, when its case's status moved, for the
+    case's other work orders too (tablets show the case status on each). Call last."""
+    await feed.work_order_changed(work_order_id, crews)
+    if case_changed:
+        siblings = await WorkOrder.select(WorkOrder.id, WorkOrder.crew).where(
+            (WorkOrder.case == case_id) & (WorkOrder.id != work_order_id)
+        )
+        for sibling in siblings:
+            await feed.work_order_changed(sibling["id"], [sibling["crew"]])
+
+
 async def former_crew_ids(work_order_id: int) -> frozenset[int]:
     """Every crew the work order was ever assigned to (from its assignment entries)."""
     rows = await Activity.select(Activity.data).where(
@@ -159,8 +173,8 @@ async def create_work_order(actor: Principal, case_id: str, data: WorkOrderCreat
         )
         if crew:
             await _record_assignment(actor, case["id"], work_order.id, None, crew)
-        await cases.refresh_case_status(case["id"], actor.id)
-        await feed.work_order_changed(work_order.id, [work_order.crew])
+        case_changed = await cases.refresh_case_status(case["id"], actor.id)
+        await announce(work_order.id, case["id"], [work_order.crew], case_changed)
     return await get_work_order(actor, work_order.number)
 
 
@@ -201,8 +215,8 @@ async def assign(actor: Principal, number: str, crew_id: int) -> WorkOrderOut:
             {WorkOrder.crew: crew_id, WorkOrder.status: S.ASSIGNED.value, WorkOrder.updated_at: now}
         ).where(WorkOrder.id == row["id"])
         await _record_assignment(actor, row["case"], row["id"], old_crew, crew)
-        await cases.refresh_case_status(row["case"], actor.id)
-        await feed.work_order_changed(row["id"], [row["crew"], crew_id])
+        case_changed = await cases.refresh_case_status(row["case"], actor.id)
+        await announce(row["id"], row["case"], [row["crew"], crew_id], case_changed)
     return await get_work_order(actor, number)
 
 
@@ -312,8 +326,8 @@ async def apply_status(
                 actor_id=actor.id,
                 occurred_at=occurred_at,
             )
-        await cases.refresh_case_status(row["case"], actor.id)
-        await feed.work_order_changed(row["id"], [row["crew"]])
+        case_changed = await cases.refresh_case_status(row["case"], actor.id)
+        await announce(row["id"], row["case"], [row["crew"]], case_changed)
 
 
 async def add_note(actor: Principal, number: str, note: NoteCreate) -> WorkOrderOut:

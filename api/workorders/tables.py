@@ -31,7 +31,7 @@ class WorkOrder(Table, tablename="work_orders"):
     instructions = Text(default="")
     due_at = Timestamptz(null=True, default=None, index=True)
     resolution_code = Varchar(length=40, null=True, default=None)
-    completed_at = Timestamptz(null=True, default=None)
+    completed_at = Timestamptz(null=True, default=None, index=True)
     field_completed_at = Timestamptz(null=True, default=None)
     completed_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)
     created_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True, default=None)

@@ -602,3 +602,31 @@ async def test_concurrent_status_changes_one_wins(
         assert await status_of(work_order.number) is wins[0].status
         entries = await status_entries(work_order.number)
         assert [e["data"]["to"] for e in entries] == [wins[0].status.value]
+
+
+async def test_a_case_status_change_is_announced_on_every_work_order_of_the_case(
+    town: Town,
+) -> None:
+    """Tablets show the case's status on each of its work orders: when the last open one is
+    cancelled and the case resolves, the completed sibling gets a feed entry too."""
+    from sync.tables import Change
+
+    case = await make_case(town)
+    done = await make_work_order(town, case, crew_id=town.crew_a)
+    other = await make_work_order(town, case, crew_id=town.crew_b)
+    for status in (WorkOrderStatus.ON_SITE, WorkOrderStatus.COMPLETED):
+        await service.change_status(
+            town.supervisor,
+            done.number,
+            StatusChange(
+                status=status, resolution_code="repaired" if status == "completed" else None
+            ),
+        )
+    done_row = await WorkOrder.select(WorkOrder.id).where(WorkOrder.number == done.number).first()
+    before = await Change.count().where(Change.work_order == done_row["id"])
+    await service.change_status(
+        town.supervisor, other.number, StatusChange(status=WorkOrderStatus.CANCELLED)
+    )
+    assert (await cases.get_case(town.advocate, case.public_id)).status is CaseStatus.RESOLVED
+    after = await Change.select(Change.crew).where(Change.work_order == done_row["id"])
+    assert len(after) == before + 1 and after[-1]["crew"] == town.crew_a
