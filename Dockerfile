@@ -12,6 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
 COPY api ./api
+COPY sync ./sync
+COPY media ./media
 RUN pip install ".[postgres]" \
  && useradd --system --uid 10001 --home-dir /app fieldloop \
  && mkdir -p /app/var && chown fieldloop /app/var
