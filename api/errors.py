@@ -69,10 +69,6 @@ class TransitionNotAllowedError(ConflictError):
     """A work-order status change the state machine forbids; names both states."""
 
 
-class PayloadTooLargeError(DomainError):
-    status_code = 413
-
-
 def error_body(
     status_code: int, detail: str, field: str | None = None, extra: Any = None
 ) -> dict[str, Any]:

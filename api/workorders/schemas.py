@@ -27,7 +27,6 @@ class WorkOrderStatus(StrEnum):
 
 S = WorkOrderStatus
 FINAL_STATUSES = frozenset({S.COMPLETED, S.CANNOT_COMPLETE, S.CANCELLED})
-ACTIVE_STATUSES = frozenset({S.NEW, S.ASSIGNED, S.EN_ROUTE, S.ON_SITE})
 
 # The state machine (DESIGN §3). A crew may skip en_route (already on site), and may give up
 # (cannot_complete) on the way: a closed road is a real answer. on_hold returns to any active
