@@ -35,6 +35,7 @@ class Action(StrEnum):
     WORK_ORDER_REOPEN = "work_order.reopen"
     WORK_ORDER_NOTE = "work_order.note"
     WORK_ORDER_FIELD_RECORD = "work_order.field_record"  # append-only field data: GPS, photos
+    PHOTO_SHARE = "photo.share"  # show an "after" photo to the citizen, or withdraw it
     USER_MANAGE = "user.manage"
     DEVICE_SYNC = "device.sync"  # register one's own tablet, pull and push
     DEVICE_MANAGE = "device.manage"  # see and revoke anyone's tablets
@@ -55,6 +56,7 @@ _OFFICE = _EVERYONE | {
     Action.CASE_NOTE,
     Action.WORK_ORDER_CREATE,
     Action.WORK_ORDER_CANCEL,
+    Action.PHOTO_SHARE,
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {

@@ -33,6 +33,8 @@ from api.health import healthz
 from api.request_log import outermost
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
+from media.routes import PhotoController, TrackingPhotoController, UploadController
+from media.uploads import MediaConfig
 from sync.routes import SyncController
 
 VERSION = "0.1.0"
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         retrieve_user_handler=_retrieve_principal,
         token_secret=settings.secret_key,
         exclude=_PUBLIC_PATHS,
+        exclude_http_methods=["OPTIONS"],  # HEAD is a tus request and needs its user
     )
 
     @asynccontextmanager
@@ -88,6 +91,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             CaseWorkOrderController,
             WorkOrderController,
             SyncController,
+            UploadController,
+            PhotoController,
+            TrackingPhotoController,
         ],
         dependencies={"current_user": Provide(_current_user, sync_to_thread=False)},
         exception_handlers=exception_handlers,
@@ -99,5 +105,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         request_max_body_size=1_000_000,
     )
     app.state.settings = settings
+    app.state.media = MediaConfig.from_settings(settings)
     app.state.jwt_auth = jwt_auth
     return app

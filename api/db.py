@@ -163,3 +163,15 @@ def for_update(query):
     """`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the IMMEDIATE transaction already holds
     the database's single write lock, and Piccolo refuses row locks there."""
     return query if is_sqlite() else query.lock_rows()
+
+
+async def lock_name(name: str) -> None:
+    """Serialise transactions about one named thing (a photo's content hash) until commit.
+
+    PostgreSQL: a transaction-scoped advisory lock, for things that have no row to lock yet.
+    SQLite: nothing to do, the IMMEDIATE transaction already holds the one write lock."""
+    if is_sqlite():
+        return
+    from api.catalog.tables import Department
+
+    await Department.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", name)

@@ -69,18 +69,72 @@ class TransitionNotAllowedError(ConflictError):
     """A work-order status change the state machine forbids; names both states."""
 
 
+class ProtocolError(DomainError):
+    """The request breaks the wire protocol (a malformed or missing tus header): 400."""
+
+    status_code = 400
+
+
+class TooManyRequestsError(DomainError):
+    """The user holds too much of a limited thing at once (unfinished uploads)."""
+
+    status_code = 429
+
+
+class GoneError(DomainError):
+    """The object existed but is gone for good (an expired or failed upload)."""
+
+    status_code = 410
+
+
+class PreconditionFailedError(DomainError):
+    """A protocol precondition does not hold (an unsupported tus version)."""
+
+    status_code = 412
+
+
+class PayloadTooLargeError(DomainError):
+    """The body, or the file it announces, is over a size limit; names the limit."""
+
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(DomainError):
+    """The bytes are not of a kind Fieldloop accepts; names what they looked like."""
+
+    status_code = 415
+
+
+class RangeNotSatisfiableError(DomainError):
+    """A Range header asks for bytes the file does not have."""
+
+    status_code = 416
+
+
+class ChecksumMismatchError(DomainError):
+    """The bytes do not match the checksum the client sent (tus answers 460)."""
+
+    status_code = 460
+
+
 def error_body(
     status_code: int, detail: str, field: str | None = None, extra: Any = None
 ) -> dict[str, Any]:
     return {"status_code": status_code, "detail": detail, "field": field, "extra": extra or {}}
 
 
-def _domain_error_response(_: Request, error: DomainError) -> Response:
+def domain_error_response(error: DomainError, headers: dict[str, str] | None = None) -> Response:
+    """The HTTP answer for a domain error; protocol routes (tus) add their own headers."""
     return Response(
         error_body(error.status_code, error.detail, error.field, error.extra),
         status_code=error.status_code,
         media_type=MediaType.JSON,
+        headers=headers,
     )
+
+
+def _domain_error_response(_: Request, error: DomainError) -> Response:
+    return domain_error_response(error)
 
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")

@@ -11,7 +11,7 @@ from api.catalog.tables import Department, ServiceType
 from api.citizens.tables import Citizen, Place
 from api.crews.tables import Crew
 from api.workorders.tables import WorkOrder
-from media.tables import Photo
+from media.tables import Photo, StoredPhoto, Upload
 from sync.tables import Change, Device, Mutation
 
 APP_CONFIG = AppConfig(
@@ -29,6 +29,8 @@ APP_CONFIG = AppConfig(
         WorkOrder,
         Activity,
         Photo,
+        StoredPhoto,
+        Upload,
         Device,
         Mutation,
         Change,

@@ -1,18 +1,26 @@
 """One structured log line per request: method, path, status, duration, user.
 
-Query strings and headers are never logged: they can carry bearer tokens or a citizen's
-tracking token. The line is key=value so log tools can parse it without a schema.
+Query strings and headers are never logged: they can carry bearer tokens. A citizen's
+tracking token, which is a key in itself, is cut out of `/api/track/{token}/…` paths. The line
+is key=value so log tools can parse it without a schema.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from litestar.config.app import AppConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("fieldloop.request")
+_TRACKING = re.compile(r"^/api/track/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The path without secrets: `/api/track/<token>/photos` → `/api/track/-/photos`."""
+    return _TRACKING.sub("/api/track/-", path)
 
 
 def request_log_middleware(app: ASGIApp) -> ASGIApp:
@@ -40,7 +48,7 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
             log.info(
                 "method=%s path=%s status=%d ms=%.1f user=%s",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,
                 getattr(user, "id", "-"),

@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # variable name → (attribute, default, help). The README's configuration table mirrors this.
 ENVIRONMENT = {
@@ -44,6 +45,23 @@ ENVIRONMENT = {
         "30",
         "how long removals are kept for offline tablets; an older cursor must resync",
     ),
+    "FIELDLOOP_TIMEZONE": (
+        "timezone",
+        "America/New_York",
+        "the town's time zone: reads camera times that carry no offset",
+    ),
+    "FIELDLOOP_MEDIA_STORAGE": (
+        "media_storage",
+        "local",
+        "where photos are kept: local (a directory; the only backend so far)",
+    ),
+    "FIELDLOOP_MEDIA_DIR": ("media_dir", "", "the local photo directory; default var/media"),
+    "FIELDLOOP_UPLOAD_MAX_MB": ("upload_max_mb", "25", "largest photo accepted, in megabytes"),
+    "FIELDLOOP_UPLOAD_EXPIRY_HOURS": (
+        "upload_expiry_hours",
+        "72",
+        "how long an unfinished upload may be resumed before its bytes are deleted",
+    ),
 }
 
 
@@ -62,10 +80,32 @@ class Settings:
     log_level: str
     sync_finished_days: int = 7
     sync_tombstone_days: int = 30
+    timezone: str = "America/New_York"
+    media_storage: str = "local"
+    media_dir: Path | None = None
+    upload_max_mb: int = 25
+    upload_expiry_hours: int = 72
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
+
+    @property
+    def upload_spool(self) -> Path:
+        """Unfinished uploads: local to this host (docs/media.md, several hosts)."""
+        return self.var_dir / "uploads"
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return self.upload_max_mb * 1_000_000
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def _int(name: str, raw: str) -> int:
@@ -112,6 +152,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     level = raw["log_level"].upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"FIELDLOOP_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {level}")
+    try:
+        ZoneInfo(raw["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"FIELDLOOP_TIMEZONE must be an IANA time zone such as America/New_York, "
+            f"got {raw['timezone']!r}"
+        ) from None
+    if raw["media_storage"] != "local":
+        raise SettingsError(
+            f"FIELDLOOP_MEDIA_STORAGE must be 'local' (the only backend so far), "
+            f"got {raw['media_storage']!r}"
+        )
     return Settings(
         database_url=url,
         var_dir=var_dir,
@@ -122,4 +174,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=level,
         sync_finished_days=_int("FIELDLOOP_SYNC_FINISHED_DAYS", raw["sync_finished_days"]),
         sync_tombstone_days=_int("FIELDLOOP_SYNC_TOMBSTONE_DAYS", raw["sync_tombstone_days"]),
+        timezone=raw["timezone"],
+        media_storage=raw["media_storage"],
+        media_dir=Path(raw["media_dir"]) if raw["media_dir"] else None,
+        upload_max_mb=_int("FIELDLOOP_UPLOAD_MAX_MB", raw["upload_max_mb"]),
+        upload_expiry_hours=_int("FIELDLOOP_UPLOAD_EXPIRY_HOURS", raw["upload_expiry_hours"]),
     )

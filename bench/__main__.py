@@ -2,13 +2,15 @@
 
 import asyncio
 
-from bench import api_bench, sync_bench
+from bench import api_bench, media_bench, sync_bench
 
 
 async def main() -> None:
     await api_bench.main()
     print()
     await sync_bench.main()
+    print()
+    media_bench.main()  # synchronous and CPU-bound: nothing else runs on the loop meanwhile
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Photo metadata as a crew's tablet sends it (the bytes travel separately)."""
+"""Photo metadata as a crew's tablet sends it (the bytes travel separately), and photos as the
+API shows them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ class PhotoKind(StrEnum):
     OTHER = "other"
 
 
+class PhotoVariant(StrEnum):
+    """The files a photo is served as: the original is for staff only."""
+
+    DISPLAY = "display"
+    THUMB = "thumb"
+    ORIGINAL = "original"
+
+
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+ClientId = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[^\x00]*$")]
+WorkOrderNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[\w-]+$")]
 
 
 class PhotoAttach(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,7 +37,35 @@ class PhotoAttach(msgspec.Struct, forbid_unknown_fields=True):
     taken_at: datetime | None = None
     lat: Latitude | None = None
     lng: Longitude | None = None
-    client_id: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[^\x00]*$")] = ""
+    client_id: ClientId = ""
+
+
+class UploadMetadata(msgspec.Struct, kw_only=True):
+    """What a tus upload's `Upload-Metadata` carries: the photo and where it belongs."""
+
+    work_order: WorkOrderNumber
+    sha256: Sha256
+    kind: PhotoKind
+    taken_at: datetime | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    client_id: ClientId = ""
+
+    def attach(self) -> PhotoAttach:
+        return PhotoAttach(
+            sha256=self.sha256,
+            kind=self.kind,
+            taken_at=self.taken_at,
+            lat=self.lat,
+            lng=self.lng,
+            client_id=self.client_id,
+        )
+
+
+class PhotoUrls(msgspec.Struct):
+    display: str
+    thumb: str
+    original: str | None = None  # staff only; absent where a citizen looks
 
 
 class PhotoOut(msgspec.Struct):
@@ -36,3 +75,35 @@ class PhotoOut(msgspec.Struct):
     taken_at: datetime | None
     lat: float | None
     lng: float | None
+    shareable: bool = False
+    width: int | None = None
+    height: int | None = None
+    urls: PhotoUrls | None = None  # once ready
+
+
+class ShareChange(msgspec.Struct, forbid_unknown_fields=True):
+    shareable: bool
+
+
+class PublicPhoto(msgspec.Struct):
+    """An "after" photo as the citizen's status page shows it: no place, no people."""
+
+    sha256: str
+    taken_at: datetime | None
+    width: int
+    height: int
+    urls: PhotoUrls
+
+
+class UploadCreated(msgspec.Struct):
+    token: str
+    location: str
+    expires_at: datetime
+
+
+class UploadState(msgspec.Struct):
+    received: int
+    length: int
+    metadata: str
+    expires_at: datetime
+    status: str

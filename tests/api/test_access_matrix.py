@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from piccolo.engine.base import Engine
@@ -18,15 +19,20 @@ from api.app import create_app
 from api.cases.schemas import CaseOut
 from api.settings import Settings
 from api.workorders.schemas import WorkOrderOut, WorkOrderStatus
+from media import uploads
 from sync.devices import register_device
 from sync.schemas import DeviceRegister
 from tests.conftest import make_settings
 from tests.factories import (
+    TUS,
     Town,
     make_case,
     make_work_order,
     set_work_order_status,
+    sha256_of,
     shared_app,
+    tiny_jpeg,
+    upload_metadata,
 )
 
 ROLES = ("advocate", "crew_own", "crew_other", "supervisor", "admin", "anonymous")
@@ -39,6 +45,7 @@ USER_OF_ROLE = {
 }
 UNKNOWN_NUMBER = "WO-2001-999999"
 CREW_A_TABLET = "tablet-crew-a-0001"
+PHOTO = tiny_jpeg()
 
 
 @dataclass
@@ -50,12 +57,16 @@ class Scenario:
     case: CaseOut
     work_order: WorkOrderOut
     question: CaseOut | None = None
+    upload_token: str = ""  # crew_a's unfinished upload of a photo of the work order
+    photo_sha: str = ""  # a stored "after" photo of the work order
 
     def fill(self, path: str, case: str) -> str:
         chosen = self.question if case == "question" and self.question else self.case
         path = path.replace("{case_id:str}", chosen.public_id)
         path = path.replace("{number:str}", self.number)
         path = path.replace("{device_id:str}", CREW_A_TABLET)
+        path = path.replace("{token:str}", self.upload_token)
+        path = path.replace("{sha256:str}", self.photo_sha).replace("{variant:str}", "display")
         if chosen.citizen is not None:
             path = path.replace("{citizen_id:int}", str(chosen.citizen.id))
         if chosen.place is not None:
@@ -82,6 +93,9 @@ class Row:
     case: str = "pothole"  # which case {case_id:str} is: "pothole" or "question"
     completed_first: bool = False  # complete the work order before the request
     check: Check | None = None  # on the allowed answer's body
+    setup: str = ""  # "upload": crew_a starts an upload; "photo": crew_a uploads a photo
+    headers: Callable[[Scenario], dict[str, str]] | None = None
+    content: Callable[[Scenario], bytes] | None = None  # a raw body instead of JSON
 
     @property
     def name(self) -> str:
@@ -307,7 +321,61 @@ TABLE: list[Row] = [
         },
         check=lambda b, *_: [r["status"] for r in b["results"]] == ["applied"],
     ),
+    Row(
+        "POST",
+        "/api/uploads",
+        outcomes(advocate=403, crew_own=201, crew_other=404, supervisor=201, admin=201),
+        headers=lambda s: (
+            TUS
+            | {
+                "Upload-Length": str(len(PHOTO)),
+                "Upload-Metadata": upload_metadata(s.number, PHOTO),
+            }
+        ),
+    ),
+    Row(
+        "PATCH",
+        "/api/uploads/{token:str}",
+        # an upload is its creator's alone: anyone else reads it as missing
+        outcomes(advocate=404, crew_own=204, crew_other=404, supervisor=404, admin=404),
+        setup="upload",
+        headers=lambda s: (
+            TUS | {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        ),
+        content=lambda s: PHOTO[:100],
+    ),
+    Row(
+        "DELETE",
+        "/api/uploads/{token:str}",
+        outcomes(advocate=404, crew_own=204, crew_other=404, supervisor=404, admin=404),
+        setup="upload",
+        headers=lambda s: TUS,
+    ),
+    Row(
+        "GET",
+        WO + "/photos",
+        outcomes(advocate=200, crew_own=200, crew_other=404, supervisor=200, admin=200),
+        setup="photo",
+        check=lambda b, s, _: [(p["sha256"], p["status"]) for p in b] == [(s.photo_sha, "ready")],
+    ),
+    Row(
+        "PATCH",
+        WO + "/photos/{sha256:str}",
+        outcomes(advocate=200, crew_own=403, crew_other=404, supervisor=200, admin=200),
+        setup="photo",
+        body=lambda s: {"shareable": False},
+        check=lambda b, *_: b["shareable"] is False,
+    ),
+    Row(
+        "GET",
+        "/api/photos/{sha256:str}/{variant:str}",
+        outcomes(advocate=200, crew_own=200, crew_other=404, supervisor=200, admin=200),
+        setup="photo",
+    ),
 ]
+# /api/track/… is public by design (the case's secret tracking token is the key): its rules
+# are tested in tests/media/test_routes.py.
+PUBLIC_PATHS = ("/api/auth/login", "/api/track/")
 
 
 @pytest.fixture(scope="module")
@@ -328,7 +396,7 @@ def test_the_table_covers_every_route_and_role(bare_app: Litestar) -> None:
         (method, route.path)
         for route in bare_app.routes
         for method in getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}
-        if route.path.startswith("/api/") and route.path != "/api/auth/login"
+        if route.path.startswith("/api/") and not route.path.startswith(PUBLIC_PATHS)
     }
     assert {(row.method, row.path) for row in TABLE} == served
     for row in TABLE:
@@ -348,7 +416,21 @@ async def _scenario(town: Town, row: Row) -> Scenario:
         await set_work_order_status(
             scenario.number, WorkOrderStatus.COMPLETED, resolution_code="repaired"
         )
+    if row.setup:
+        media = town.app.state.media
+        crew = town.users["crew_a"]
+        created = await uploads.create_upload(
+            crew, media, str(len(PHOTO)), upload_metadata(scenario.number, PHOTO)
+        )
+        scenario.upload_token = created.token
+        if row.setup == "photo":
+            await uploads.receive(crew, media, created.token, 0, None, _once(PHOTO))
+            scenario.photo_sha = sha256_of(PHOTO)
     return scenario
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _snapshot(number: str) -> list[dict]:
@@ -362,6 +444,9 @@ async def _snapshot(number: str) -> list[dict]:
         " (SELECT count(revoked_at) FROM devices) AS revoked,"
         " (SELECT max(last_seen_at) FROM devices) AS device_seen,"
         " (SELECT count(*) FROM mutations) AS mutations,"
+        " (SELECT count(*) FROM uploads) AS uploads,"
+        " (SELECT coalesce(sum(received), 0) FROM uploads) AS received,"
+        " (SELECT count(*) FROM photos WHERE shareable) AS shared,"
         " (SELECT status FROM work_orders WHERE number = {}) AS status,"
         " (SELECT crew FROM work_orders WHERE number = {}) AS crew",
         number,
@@ -376,8 +461,15 @@ def _headers(town: Town, role: str) -> dict[str, str]:
 async def _request(
     client: httpx.AsyncClient, row: Row, path: str, scenario: Scenario, headers: dict[str, str]
 ) -> httpx.Response:
+    extra = row.headers(scenario) if row.headers else {}
+    if row.content:
+        return await client.request(
+            row.method, path, content=row.content(scenario), headers=headers | extra
+        )
     body = row.body(scenario) if row.body else None
-    return await client.request(row.method, path, json=body, params=row.params, headers=headers)
+    return await client.request(
+        row.method, path, json=body, params=row.params, headers=headers | extra
+    )
 
 
 @pytest.mark.parametrize("row", TABLE, ids=lambda row: row.name)
@@ -387,6 +479,9 @@ async def test_route_answers_no_token_with_401(bare_app: Litestar, row: Row) -> 
         .replace("{number:str}", "WO-2026-000001")
         .replace("{citizen_id:int}", "1")
         .replace("{place_id:int}", "1")
+        .replace("{token:str}", "x" * 43)
+        .replace("{sha256:str}", "0" * 64)
+        .replace("{variant:str}", "display")
     )
     transport = httpx.ASGITransport(app=bare_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://fieldloop.test") as client:
@@ -407,7 +502,8 @@ async def test_route_answers_role(
     response = await _request(client, row, path, scenario, _headers(town, role))
     expected = row.expect[role]
     assert response.status_code == expected, response.text
-    body = response.json()
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    body = response.json() if is_json else {}
     if expected < 300:
         if row.check is not None:
             assert row.check(body, scenario, role), body
@@ -420,12 +516,16 @@ async def test_route_answers_role(
     assert body["status_code"] == expected
     assert await _snapshot(scenario.work_order.number) == before, "a refused request wrote"
     if expected == 404:
-        # out of reach answers exactly as if the work order did not exist
+        # out of reach answers exactly as if the work order did not exist (the number may be
+        # in the path or, for an upload, in its metadata)
+        nowhere = replace(
+            scenario, work_order=msgspec.structs.replace(scenario.work_order, number=UNKNOWN_NUMBER)
+        )
         unknown = await _request(
             client,
             row,
             path.replace(scenario.work_order.number, UNKNOWN_NUMBER),
-            scenario,
+            nowhere,
             _headers(town, role),
         )
         assert unknown.status_code == 404

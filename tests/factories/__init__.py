@@ -426,3 +426,8 @@ async def crew_work(crew_id: int, finished_days: int = 7) -> dict[str, str]:
             and row["completed_at"] >= cutoff
         )
     }
+
+
+# Photos and uploads live in their own modules and are re-exported, so tests keep one import.
+from tests.factories.images import *  # noqa: E402, F403
+from tests.factories.uploads import *  # noqa: E402, F403
