@@ -1,1 +1,3 @@
-"""Photos: metadata now; resumable uploads and the Pillow pipeline follow (docs/media.md)."""
+"""Photos: tus uploads, the Pillow pipeline, content-addressed storage and serving.
+
+See docs/media.md."""

@@ -10,8 +10,8 @@ thumbnail), plus the orientation-corrected size, capture time and position the o
 3. decode once: a JPEG through `draft`, libjpeg's DCT scaling by 1/2, 1/4 or 1/8, straight to
    about display size (a 12 MP photo is decoded at 2016x1512, never at full size; DESIGN §6);
    PNG, WebP and HEIC in full. Truncation shows here, by decoding, never by `verify()`. Read
-   the EXIF: orientation, capture time (in its own offset, else the town's zone), position;
-   anything odd in it reads as absent, a camera's wrong clock must not refuse a photo;
+   the EXIF (`media.exif`): orientation, capture time (its own offset, else the town's zone),
+   position; anything odd in it reads as absent, a camera's wrong clock must not refuse a photo;
 4. display image: flatten (alpha on white, palette, 16-bit), shrink to fit DISPLAY_MAX, convert
    an embedded ICC profile to sRGB, apply the EXIF orientation;
 5. encode it as a JPEG from pixels with an empty `info`, so no EXIF (GPS), ICC, XMP or comment
@@ -32,11 +32,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import math
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Final
 
@@ -44,6 +43,7 @@ import pillow_heif
 from PIL import Image, ImageCms, WebPImagePlugin  # noqa: F401  (registers WEBP: no lazy init())
 
 from api.errors import DomainError, InputInvalidError, PayloadTooLargeError
+from media.exif import read_metadata
 from media.inspect import (
     KINDS,
     MAX_PIXELS,
@@ -280,90 +280,6 @@ def _encode(picture: Image.Image, quality: int) -> Rendition:
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
     return Rendition(buffer.getvalue(), *picture.size)
-
-
-# --- What the EXIF says: anything odd in it reads as absent, never refuses a photo ----------
-
-_DATETIME = re.compile(r"\s*(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
-_OFFSET = re.compile(r"\s*([+-])(\d\d):(\d\d)\s*$")
-_ORIENTATION, _EXIF_IFD, _GPS_IFD = 0x0112, 0x8769, 0x8825
-_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
-
-
-@dataclass(frozen=True)
-class Metadata:
-    orientation: int  # EXIF 1..8; 1 when absent or garbage
-    taken_at: datetime | None
-    lat: float | None
-    lng: float | None
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return value.strip("\x00 ") if isinstance(value, str) else ""
-
-
-def _orientation(exif: Image.Exif) -> int:
-    try:
-        value = int(exif.get(_ORIENTATION, 1))
-    except Exception:
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
-def _taken_at(exif: Image.Exif, zone: tzinfo) -> datetime | None:
-    """DateTimeOriginal in its OffsetTimeOriginal, or read in `zone` when it has none."""
-    try:
-        ifd = exif.get_ifd(_EXIF_IFD)
-        match = _DATETIME.match(_text(ifd.get(_DATETIME_ORIGINAL)))
-        if not match:
-            return None
-        naive = datetime(*(int(part) for part in match.groups()))  # type: ignore[misc]
-        offset = _OFFSET.match(_text(ifd.get(_OFFSET_TIME_ORIGINAL)))
-    except Exception:
-        return None
-    if offset and int(offset[2]) <= 14 and int(offset[3]) < 60:
-        delta = timedelta(hours=int(offset[2]), minutes=int(offset[3]))
-        return naive.replace(tzinfo=timezone(-delta if offset[1] == "-" else delta))
-    return naive.replace(tzinfo=zone)
-
-
-def _coordinate(value: object, ref: object, signs: str, limit: float) -> float | None:
-    """Degrees from an EXIF (degrees, minutes, seconds) triple and its N/S or E/W reference."""
-    hemisphere = _text(ref).upper()
-    if hemisphere not in signs or len(hemisphere) != 1:
-        return None
-    try:
-        parts = [float(part) for part in value]  # type: ignore[attr-defined]
-    except Exception:
-        return None
-    if not 1 <= len(parts) <= 3 or not all(math.isfinite(p) and p >= 0 for p in parts):
-        return None
-    degrees, minutes, seconds = (*parts, 0.0, 0.0)[:3]
-    if minutes > 60 or seconds > 60:  # 60 itself: a writer's rounding
-        return None
-    result = degrees + minutes / 60 + seconds / 3600
-    if result > limit:
-        return None
-    return round(-result if hemisphere == signs[1] else result, 7)
-
-
-def _position(exif: Image.Exif) -> tuple[float | None, float | None]:
-    try:
-        gps = exif.get_ifd(_GPS_IFD)
-        lat = _coordinate(gps.get(2), gps.get(1), "NS", 90)
-        lng = _coordinate(gps.get(4), gps.get(3), "EW", 180)
-    except Exception:
-        return None, None
-    if lat is None or lng is None or (lat == 0 and lng == 0):  # 0,0: a fix that never came
-        return None, None
-    return lat, lng
-
-
-def read_metadata(exif: Image.Exif, zone: tzinfo) -> Metadata:
-    """Orientation, capture time and position; garbage in any of them reads as absent."""
-    return Metadata(_orientation(exif), _taken_at(exif, zone), *_position(exif))
 
 
 def _mb(size: int) -> str:

@@ -42,7 +42,7 @@ class WorkOrder(Table, tablename="work_orders", schema=None):
 
 ID = "2026-12-04T22:53:29:491807"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "photos: stored files, uploads in progress, shareable after photos"
 
 
 async def forwards():

@@ -1,8 +1,9 @@
-"""api/health.py: /healthz is 200 only when the database answers."""
+"""api/health.py: /healthz is 200 only when the database answers and photos can be stored."""
 
 from pathlib import Path
 
 import httpx
+from litestar import Litestar
 from piccolo.engine.base import Engine
 
 from api import db as database
@@ -29,3 +30,14 @@ async def test_unavailable_when_the_database_does_not_answer(tmp_path: Path) -> 
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert "127.0.0.1" not in response.text  # no connection details leak to the caller
+
+
+async def test_unavailable_when_photos_cannot_be_stored(
+    client: httpx.AsyncClient, db: Engine, app: Litestar
+) -> None:
+    root = app.state.settings.media_root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    root.write_text("a file where the photo directory should be")
+    response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "photo storage not writable"

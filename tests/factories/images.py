@@ -13,8 +13,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import pytest
 from PIL import ExifTags, Image, ImageDraw
 from PIL.PngImagePlugin import PngInfo
+
+from api.errors import DomainError
+from media.pipeline import process_photo
 
 CORNERS = {  # colours of the corner blocks every test photo has, to see where they end up
     "top_left": (230, 30, 30),
@@ -391,3 +395,12 @@ def webp_declaring(width: int, height: int) -> bytes:
     at = data.index(b"VP8X") + 8
     data[at + 4 : at + 10] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
     return bytes(data)
+
+
+# --- Refusals, for tests/media/test_pipeline.py and test_inspect.py -------------------------------
+
+
+def refusal(data: bytes, **options: object) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        process_photo(data, **options)  # type: ignore[arg-type]
+    return caught.value
