@@ -8,6 +8,7 @@ so a deactivated user is locked out at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,13 @@ from api.citizens.routes import CitizenController, PlaceController
 from api.crews.routes import CrewController
 from api.errors import exception_handlers
 from api.health import healthz
+from api.notifications.routes import (
+    CaseNotificationController,
+    PushController,
+    TrackingPushController,
+)
+from api.notifications.vapid import load_vapid, public_key
+from api.notifications.worker import DeliveryConfig, Worker
 from api.request_log import outermost
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
@@ -78,6 +86,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         finally:
             await db.disconnect(owned)
 
+    @asynccontextmanager
+    async def notification_worker(app: Litestar) -> AsyncIterator[None]:
+        """Deliver the notification outbox from this process, unless a separate `fieldloop
+        worker` does (FIELDLOOP_NOTIFY_WORKER=off)."""
+        if settings.notify_worker != "inprocess":
+            yield
+            return
+        stop = asyncio.Event()
+        async with Worker(DeliveryConfig(vapid=vapid, subject=settings.vapid_subject)) as worker:
+            task = asyncio.create_task(worker.run(stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                await task
+
+    vapid = load_vapid(settings)
     app = Litestar(
         route_handlers=[
             healthz,
@@ -94,11 +119,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             UploadController,
             PhotoController,
             TrackingPhotoController,
+            PushController,
+            TrackingPushController,
+            CaseNotificationController,
         ],
         dependencies={"current_user": Provide(_current_user, sync_to_thread=False)},
         exception_handlers=exception_handlers,
         on_app_init=[jwt_auth.on_app_init, outermost],
-        lifespan=[database],
+        lifespan=[database, notification_worker],
         openapi_config=OpenAPIConfig(
             title="Fieldloop", version=VERSION, path="/schema", use_handler_docstrings=True
         ),
@@ -106,5 +134,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.media = MediaConfig.from_settings(settings)
+    app.state.vapid_public_key = public_key(vapid)
     app.state.jwt_auth = jwt_auth
     return app

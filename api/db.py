@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, redirect_stdout
+from contextvars import ContextVar
 from io import StringIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -117,8 +118,30 @@ async def write_transaction() -> AsyncIterator[None]:
         transaction = engine.transaction(transaction_type=TransactionType.immediate)
     else:
         transaction = engine.transaction()
-    async with transaction:
-        yield
+    callbacks: list[Callable[[], None]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        async with transaction:
+            yield
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:  # committed: only now may others act on what was written
+        callback()
+
+
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "fieldloop_after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current write transaction has committed (at once outside
+    one); never if it rolls back. For waking a worker about rows it can only see then."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    elif callback not in pending:
+        pending.append(callback)
 
 
 @asynccontextmanager
@@ -175,3 +198,9 @@ async def lock_name(name: str) -> None:
     from api.catalog.tables import Department
 
     await Department.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", name)
+
+
+def for_update_skip_locked(query):
+    """`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL: workers sharing a queue each take rows
+    nobody else holds. On SQLite the IMMEDIATE transaction already makes them take turns."""
+    return query if is_sqlite() else query.lock_rows(skip_locked=True)

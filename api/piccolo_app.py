@@ -10,6 +10,12 @@ from api.cases.tables import Case, Counter
 from api.catalog.tables import Department, ServiceType
 from api.citizens.tables import Citizen, Place
 from api.crews.tables import Crew
+from api.notifications.tables import (
+    CaseFollower,
+    DeliveryAttempt,
+    Notification,
+    PushSubscription,
+)
 from api.workorders.tables import WorkOrder
 from media.tables import Photo, StoredPhoto, Upload
 from sync.tables import Change, Device, Mutation
@@ -34,6 +40,10 @@ APP_CONFIG = AppConfig(
         Device,
         Mutation,
         Change,
+        PushSubscription,
+        CaseFollower,
+        Notification,
+        DeliveryAttempt,
     ],
     migration_dependencies=[],
     commands=[],

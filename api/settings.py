@@ -62,6 +62,26 @@ ENVIRONMENT = {
         "72",
         "how long an unfinished upload may be resumed before its bytes are deleted",
     ),
+    "FIELDLOOP_VAPID_PRIVATE_KEY": (
+        "vapid_private_key",
+        "",
+        "signs Web Push messages (PEM or base64url); generated into var/vapid_private.pem",
+    ),
+    "FIELDLOOP_VAPID_SUBJECT": (
+        "vapid_subject",
+        "mailto:311@localhost",
+        "a mailto: or https: contact push services can reach the town at",
+    ),
+    "FIELDLOOP_PUSH_SERVICES": (
+        "push_services",
+        "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com",
+        "host names (and their subdomains) push subscriptions may point at",
+    ),
+    "FIELDLOOP_NOTIFY_WORKER": (
+        "notify_worker",
+        "inprocess",
+        "inprocess: the API process delivers notifications; off: run `fieldloop worker`",
+    ),
 }
 
 
@@ -85,6 +105,10 @@ class Settings:
     media_dir: Path | None = None
     upload_max_mb: int = 25
     upload_expiry_hours: int = 72
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:311@localhost"
+    push_services: tuple[str, ...] = ()
+    notify_worker: str = "inprocess"
 
     @property
     def is_postgres(self) -> bool:
@@ -159,6 +183,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"FIELDLOOP_TIMEZONE must be an IANA time zone such as America/New_York, "
             f"got {raw['timezone']!r}"
         ) from None
+    if raw["notify_worker"] not in ("inprocess", "off"):
+        raise SettingsError(
+            f"FIELDLOOP_NOTIFY_WORKER must be inprocess or off, got {raw['notify_worker']!r}"
+        )
+    if not raw["vapid_subject"].startswith(("mailto:", "https://")):
+        raise SettingsError("FIELDLOOP_VAPID_SUBJECT must start with mailto: or https://")
     if raw["media_storage"] != "local":
         raise SettingsError(
             f"FIELDLOOP_MEDIA_STORAGE must be 'local' (the only backend so far), "
@@ -179,4 +209,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         media_dir=Path(raw["media_dir"]) if raw["media_dir"] else None,
         upload_max_mb=_int("FIELDLOOP_UPLOAD_MAX_MB", raw["upload_max_mb"]),
         upload_expiry_hours=_int("FIELDLOOP_UPLOAD_EXPIRY_HOURS", raw["upload_expiry_hours"]),
+        vapid_private_key=raw["vapid_private_key"],
+        vapid_subject=raw["vapid_subject"],
+        push_services=tuple(
+            host.strip().lower() for host in raw["push_services"].split(",") if host.strip()
+        ),
+        notify_worker=raw["notify_worker"],
     )

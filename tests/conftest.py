@@ -64,6 +64,10 @@ def make_settings(url: str, var_dir: Path) -> Settings:
             "FIELDLOOP_DATABASE_URL": url,
             "FIELDLOOP_VAR_DIR": str(var_dir),
             "FIELDLOOP_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            # push subscriptions may point at the loopback fake push service; tests drive the
+            # delivery worker themselves (a live server starts none)
+            "FIELDLOOP_PUSH_SERVICES": "127.0.0.1,fcm.googleapis.com",
+            "FIELDLOOP_NOTIFY_WORKER": "off",
         }
     )
 
@@ -154,6 +158,14 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://fieldloop.test") as c:
         yield c
+
+
+@pytest.fixture
+async def push_service(app: Litestar) -> AsyncIterator[factories.FakePushService]:
+    """A fake Web Push service on loopback that only takes messages signed with this app's
+    VAPID key and encrypted for the subscriber."""
+    async with factories.FakePushService(vapid_public_key=app.state.vapid_public_key) as service:
+        yield service
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ class ActivityKind(StrEnum):
     LOCATION_SET = "location_set"
     PHOTO = "photo"
     FIELD_CONFLICT = "field_conflict"  # field work that crossed an office decision; flagged
+    NOTIFICATION = "notification"  # a citizen told (or not, and why) by push
 
 
 class NoteCreate(msgspec.Struct, forbid_unknown_fields=True):

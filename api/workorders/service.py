@@ -23,6 +23,7 @@ from api.crews.service import active_crew
 from api.crews.tables import Crew
 from api.db import for_update, write_transaction
 from api.errors import ConflictError, InputInvalidError, NotFoundError, TransitionNotAllowedError
+from api.notifications import service as notify
 from api.workorders.queries import detail_query
 from api.workorders.schemas import (
     FINAL_STATUSES,
@@ -190,6 +191,7 @@ async def _record_assignment(
         actor_id=actor.id,
         data={"crew_id": crew["id"], "from_crew_id": old_crew["id"] if old_crew else None},
     )
+    await notify.work_assigned(work_order_id, crew["id"], first=old_crew is None)
 
 
 async def assign(actor: Principal, number: str, crew_id: int) -> WorkOrderOut:
@@ -326,6 +328,10 @@ async def apply_status(
                 actor_id=actor.id,
                 occurred_at=occurred_at,
             )
+        if target in (S.COMPLETED, S.CANNOT_COMPLETE):
+            await notify.work_finished(row["id"], row["case"], target)
+        elif target is S.ASSIGNED and row["crew"] is not None:
+            await notify.work_assigned(row["id"], row["crew"], first=current is S.REOPENED)
         case_changed = await cases.refresh_case_status(row["case"], actor.id)
         await announce(row["id"], row["case"], [row["crew"]], case_changed)
 

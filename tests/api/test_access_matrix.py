@@ -17,6 +17,8 @@ from piccolo.engine.base import Engine
 from api.activities.tables import Activity
 from api.app import create_app
 from api.cases.schemas import CaseOut
+from api.notifications import service as notify
+from api.notifications.schemas import SubscriptionIn
 from api.settings import Settings
 from api.workorders.schemas import WorkOrderOut, WorkOrderStatus
 from media import uploads
@@ -46,6 +48,10 @@ USER_OF_ROLE = {
 UNKNOWN_NUMBER = "WO-2001-999999"
 CREW_A_TABLET = "tablet-crew-a-0001"
 PHOTO = tiny_jpeg()
+DEVICE = {  # a browser's PushSubscription.toJSON()
+    "endpoint": "https://fcm.googleapis.com/fcm/send/device-0001",
+    "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+}
 
 
 @dataclass
@@ -367,6 +373,27 @@ TABLE: list[Row] = [
         check=lambda b, *_: b["shareable"] is False,
     ),
     Row(
+        "POST",
+        "/api/push/subscriptions",
+        everyone(201),
+        body=lambda s: DEVICE,
+        check=lambda b, _, role: b["user"] == USER_OF_ROLE[role],
+    ),
+    Row(
+        "POST",
+        "/api/push/unsubscribe",
+        # a device belongs to its user: anyone else's answer is "no device of yours"
+        outcomes(advocate=404, crew_own=204, crew_other=404, supervisor=404, admin=404),
+        setup="device",
+        body=lambda s: {"endpoint": DEVICE["endpoint"]},
+    ),
+    Row(
+        "GET",
+        "/api/cases/{case_id:str}/notifications",
+        office(200),
+        check=lambda b, *_: b == [],
+    ),
+    Row(
         "GET",
         "/api/photos/{sha256:str}/{variant:str}",
         outcomes(advocate=200, crew_own=200, crew_other=404, supervisor=200, admin=200),
@@ -374,8 +401,9 @@ TABLE: list[Row] = [
     ),
 ]
 # /api/track/… is public by design (the case's secret tracking token is the key): its rules
-# are tested in tests/media/test_routes.py.
-PUBLIC_PATHS = ("/api/auth/login", "/api/track/")
+# are tested in tests/media/test_routes.py and tests/notifications/test_routes.py; so is the
+# push public key.
+PUBLIC_PATHS = ("/api/auth/login", "/api/track/", "/api/push/key")
 
 
 @pytest.fixture(scope="module")
@@ -416,7 +444,11 @@ async def _scenario(town: Town, row: Row) -> Scenario:
         await set_work_order_status(
             scenario.number, WorkOrderStatus.COMPLETED, resolution_code="repaired"
         )
-    if row.setup:
+    if row.setup == "device":
+        await notify.register_device(
+            town.users["crew_a"], msgspec.convert(DEVICE, SubscriptionIn), ("fcm.googleapis.com",)
+        )
+    elif row.setup:
         media = town.app.state.media
         crew = town.users["crew_a"]
         created = await uploads.create_upload(
@@ -445,6 +477,7 @@ async def _snapshot(number: str) -> list[dict]:
         " (SELECT max(last_seen_at) FROM devices) AS device_seen,"
         " (SELECT count(*) FROM mutations) AS mutations,"
         " (SELECT count(*) FROM uploads) AS uploads,"
+        " (SELECT count(*) FROM push_subscriptions) AS devices_for_push,"
         " (SELECT coalesce(sum(received), 0) FROM uploads) AS received,"
         " (SELECT count(*) FROM photos WHERE shareable) AS shared,"
         " (SELECT status FROM work_orders WHERE number = {}) AS status,"

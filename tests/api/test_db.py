@@ -74,3 +74,21 @@ async def test_ping_fails_clearly_when_the_database_is_gone(tmp_path: Path) -> N
     database.bind_engine(unreachable)
     with pytest.raises(database.DatabaseUnavailableError, match="did not answer"):
         await database.ping()
+
+
+async def test_after_commit_runs_only_once_committed(db: Engine) -> None:
+    ran: list[str] = []
+    async with database.write_transaction():
+        database.after_commit(lambda: ran.append("wake"))
+        database.after_commit(ran.clear)  # a second callback, in order
+        async with database.write_transaction():  # nested: joins, runs nothing itself
+            database.after_commit(lambda: ran.append("inner"))
+        assert ran == []
+    assert ran == ["inner"]
+    with pytest.raises(RuntimeError):
+        async with database.write_transaction():
+            database.after_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError("boom")
+    assert ran == ["inner"]
+    database.after_commit(lambda: ran.append("outside"))
+    assert ran == ["inner", "outside"]

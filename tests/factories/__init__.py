@@ -428,6 +428,19 @@ async def crew_work(crew_id: int, finished_days: int = 7) -> dict[str, str]:
     }
 
 
-# Photos and uploads live in their own modules and are re-exported, so tests keep one import.
+# Photos, uploads and the fake push service live in their own modules, re-exported so that
+# tests keep one import.
 from tests.factories.images import *  # noqa: E402, F403
+from tests.factories.push import *  # noqa: E402, F403
 from tests.factories.uploads import *  # noqa: E402, F403
+
+
+async def follow_case(
+    client: httpx.AsyncClient,
+    case: CaseOut,
+    subscriber: FakeSubscriber,  # noqa: F405
+) -> httpx.Response:
+    """A citizen's browser follows `case` through its tracking link."""
+    return await client.post(
+        f"/api/track/{case.tracking_token}/subscriptions", json=subscriber.as_request()
+    )

@@ -1,0 +1,2 @@
+"""Web Push notifications: subscriptions, a transactional outbox and its delivery worker
+(docs/notifications.md)."""
