@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import api_bench, media_bench, sync_bench
+from bench import api_bench, media_bench, notify_bench, sync_bench
 
 
 async def main() -> None:
@@ -11,6 +11,8 @@ async def main() -> None:
     await sync_bench.main()
     print()
     media_bench.main()  # synchronous and CPU-bound: nothing else runs on the loop meanwhile
+    print()
+    await notify_bench.main()
 
 
 if __name__ == "__main__":

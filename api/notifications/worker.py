@@ -134,6 +134,7 @@ class Worker:
         stop_listening = listen(self.wake)
         try:
             while not stop.is_set():
+                self._wake.clear()  # before looking: a commit during the look wakes the wait
                 try:
                     done = await self.run_once()
                 except Exception:  # the database went away a moment: keep the worker alive
@@ -141,7 +142,6 @@ class Worker:
                     done = 0
                 if done:
                     continue
-                self._wake.clear()
                 waiter = asyncio.ensure_future(self._wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
                 await asyncio.wait(
