@@ -38,6 +38,7 @@ from api.notifications.routes import (
 )
 from api.notifications.vapid import load_vapid, public_key
 from api.notifications.worker import DeliveryConfig, Worker
+from api.open311.routes import Open311Controller
 from api.request_log import outermost
 from api.settings import Settings, load_settings
 from api.workorders.routes import CaseWorkOrderController, WorkOrderController
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             PushController,
             TrackingPushController,
             CaseNotificationController,
+            Open311Controller,
         ],
         dependencies={"current_user": Provide(_current_user, sync_to_thread=False)},
         exception_handlers=exception_handlers,

@@ -16,6 +16,7 @@ from api.notifications.tables import (
     Notification,
     PushSubscription,
 )
+from api.open311.tables import ApiKey, Submission
 from api.workorders.tables import WorkOrder
 from media.tables import Photo, StoredPhoto, Upload
 from sync.tables import Change, Device, Mutation
@@ -44,6 +45,8 @@ APP_CONFIG = AppConfig(
         CaseFollower,
         Notification,
         DeliveryAttempt,
+        ApiKey,
+        Submission,
     ],
     migration_dependencies=[],
     commands=[],

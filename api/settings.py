@@ -77,6 +77,22 @@ ENVIRONMENT = {
         "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com",
         "host names (and their subdomains) push subscriptions may point at",
     ),
+    "FIELDLOOP_PUBLIC_URL": (
+        "public_url",
+        "",
+        "the address the public reaches this server at (https://311.example.gov); Open311 "
+        "links use it. Unset: taken from each request",
+    ),
+    "FIELDLOOP_OPEN311_RATE": (
+        "open311_rate_per_minute",
+        "60",
+        "Open311 submissions one API key may make a minute",
+    ),
+    "FIELDLOOP_OPEN311_CONTACT": (
+        "open311_contact",
+        "Call 311 for help with this API.",
+        "the contact line Open311 discovery shows",
+    ),
     "FIELDLOOP_NOTIFY_WORKER": (
         "notify_worker",
         "inprocess",
@@ -109,6 +125,9 @@ class Settings:
     vapid_subject: str = "mailto:311@localhost"
     push_services: tuple[str, ...] = ()
     notify_worker: str = "inprocess"
+    public_url: str = ""
+    open311_rate_per_minute: int = 60
+    open311_contact: str = "Call 311 for help with this API."
 
     @property
     def is_postgres(self) -> bool:
@@ -189,6 +208,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         )
     if not raw["vapid_subject"].startswith(("mailto:", "https://")):
         raise SettingsError("FIELDLOOP_VAPID_SUBJECT must start with mailto: or https://")
+    if raw["public_url"] and not raw["public_url"].startswith(("https://", "http://")):
+        raise SettingsError("FIELDLOOP_PUBLIC_URL must start with https:// (or http://)")
     if raw["media_storage"] != "local":
         raise SettingsError(
             f"FIELDLOOP_MEDIA_STORAGE must be 'local' (the only backend so far), "
@@ -215,4 +236,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             host.strip().lower() for host in raw["push_services"].split(",") if host.strip()
         ),
         notify_worker=raw["notify_worker"],
+        public_url=raw["public_url"].rstrip("/"),
+        open311_rate_per_minute=_int("FIELDLOOP_OPEN311_RATE", raw["open311_rate_per_minute"]),
+        open311_contact=raw["open311_contact"],
     )

@@ -206,12 +206,15 @@ class UploadController(Controller):
         return Response(None, status_code=204, headers=TUS_HEADERS)
 
 
-async def _send(request: Request, storage: BlobStorage, served: ServedFile) -> Response:
-    """A stored file with a strong ETag, immutable caching and single-range support."""
+async def send_file(
+    request: Request, storage: BlobStorage, served: ServedFile, *, public: bool = False
+) -> Response:
+    """A stored file with a strong ETag, immutable caching and single-range support; shared
+    caches may keep it only when it is `public` (Open311's open data)."""
     etag = etag_for(served.sha256)
     headers = {
         "ETag": etag,
-        "Cache-Control": f"private, {IMMUTABLE}",
+        "Cache-Control": f"{'public' if public else 'private'}, {IMMUTABLE}",
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
         "Content-Disposition": "inline",
@@ -282,7 +285,7 @@ class PhotoController(Controller):
         """A photo's display image (≤ 2048 px), thumbnail (≤ 320 px) or original, for staff
         who may read a work order showing it. Derivatives carry no metadata."""
         served = await service.file_for_staff(current_user, sha256, variant)
-        return await _send(request, media.storage, served)
+        return await send_file(request, media.storage, served)
 
 
 class TrackingPhotoController(Controller):
@@ -309,4 +312,4 @@ class TrackingPhotoController(Controller):
     ) -> Response:
         """An "after" photo's display image or thumbnail; never the original."""
         served = await service.file_for_citizen(token, sha256, variant)
-        return await _send(request, media.storage, served)
+        return await send_file(request, media.storage, served)

@@ -292,6 +292,22 @@ async def public_photos(token: str) -> list[PublicPhoto]:
     return photos
 
 
+async def file_for_anyone(sha256: str) -> ServedFile:
+    """A shareable "after" photo's display image, for Open311's `media_url` (open data: the
+    image carries no metadata and the address names no case)."""
+    if not await Photo.exists().where(
+        (Photo.sha256 == sha256)
+        & (Photo.kind == PhotoKind.AFTER.value)
+        & Photo.shareable.eq(True)
+        & (Photo.status == "ready")
+    ):
+        raise NotFoundError("photo not found")
+    stored = await StoredPhoto.select().where(StoredPhoto.sha256 == sha256).first()
+    if stored is None:
+        raise NotFoundError("photo not found")
+    return _file_of(stored, PhotoVariant.DISPLAY)
+
+
 async def file_for_citizen(token: str, sha256: str, variant: PhotoVariant) -> ServedFile:
     """A shareable "after" photo's display image or thumbnail, by the case's tracking token."""
     case_id = await _case_id(token)

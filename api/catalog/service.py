@@ -17,7 +17,7 @@ from api.errors import InputInvalidError
 AttributeAnswers = dict[str, str | list[str]]
 
 
-def _definitions(raw: str | list) -> list[AttributeDefinition]:
+def attribute_definitions(raw: str | list) -> list[AttributeDefinition]:
     data = json.loads(raw) if isinstance(raw, str) else raw
     return msgspec.convert(data, list[AttributeDefinition])
 
@@ -32,7 +32,7 @@ def _out(row: dict) -> ServiceTypeOut:
         department=row["department.name"],
         needs_work_order=row["needs_work_order"],
         sla_hours=row["sla_hours"],
-        attributes=_definitions(row["attributes"]),
+        attributes=attribute_definitions(row["attributes"]),
     )
 
 
@@ -91,7 +91,9 @@ def _check_answer(definition: AttributeDefinition, answer: str | list[str]) -> s
 
 def check_attributes(service_type: dict, answers: AttributeAnswers) -> AttributeAnswers:
     """Answers validated against the service type's questions; unknown codes are refused."""
-    definitions = {d.code: d for d in _definitions(service_type["attributes"]) if d.variable}
+    definitions = {
+        d.code: d for d in attribute_definitions(service_type["attributes"]) if d.variable
+    }
     unknown = sorted(set(answers) - set(definitions))
     if unknown:
         raise InputInvalidError(

@@ -82,9 +82,9 @@ def main() -> None:
 
 def _register_commands() -> None:
     # imported here, after the helpers above exist, because each module imports them
-    from api.cli import demo, migrate, notify, seed, serve, user
+    from api.cli import apikey, demo, migrate, notify, seed, serve, user
 
-    for module in (migrate, seed, serve, demo, user, notify):
+    for module in (migrate, seed, serve, demo, user, notify, apikey):
         module.register(main)
 
 
