@@ -51,8 +51,6 @@ import aiohttp
 import asyncpg
 import httpx
 import msgspec
-import uvicorn
-from litestar import Litestar
 from py_vapid import Vapid
 from pywebpush import WebPusher
 
@@ -145,27 +143,6 @@ def settings_for(database_url: str, var_dir: Path) -> Settings:
             "FIELDLOOP_LOG_LEVEL": "WARNING",
         }
     )
-
-
-@asynccontextmanager
-async def serve(app: Litestar) -> AsyncIterator[str]:
-    """The app behind uvicorn on a free loopback port, in this event loop (as the tests'
-    `live_server`); its lifespan starts and stops the in-process worker."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="none"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def arrival(
@@ -524,7 +501,7 @@ async def bench_engine(label: str, settings: Settings) -> tuple[list[Row], list[
             aiohttp.ClientSession() as session,
         ):
             async with (
-                serve(app) as base_url,
+                factories.serving(app) as base_url,
                 httpx.AsyncClient(base_url=base_url, timeout=30.0) as client,
             ):
                 rows, notes = await bench_latency(label, town, client, service, session, vapid)

@@ -17,7 +17,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
 from piccolo.engine.base import Engine
 
@@ -136,19 +135,8 @@ async def live_server(app: Litestar) -> AsyncIterator[str]:
     """The app behind a real uvicorn server on a free loopback port, in this test's event
     loop (so it shares the test's database connection); yields its base URL. For tests about
     HTTP itself: connections cut mid-body, real tus clients."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="none"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # raises what stopped the server
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with factories.serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,12 +10,16 @@ Password hashing (argon2) is deliberately slow, so every factory user shares one
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from uuid import uuid4
 
 import httpx
+import uvicorn
 from litestar import Litestar
 
 from api.activities.tables import Activity
@@ -444,3 +448,25 @@ async def follow_case(
     return await client.post(
         f"/api/track/{case.tracking_token}/subscriptions", json=subscriber.as_request()
     )
+
+
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[str]:
+    """The app behind a real uvicorn server on a free loopback port, in this event loop (so it
+    shares the caller's database connection); yields its base URL. Its lifespan runs, so an
+    in-process notification worker starts when the settings ask for one."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="none"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped the server
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
