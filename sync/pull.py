@@ -7,10 +7,13 @@ The steps, numbered as in the protocol document:
    window is archived (a feed entry tells its crew to drop it), and feed entries older than the
    tombstone retention are pruned, raising the horizon.
 3. One read snapshot for the whole page.
-4. The cursor: none → a full pull from the start; `v1.f.<S>.<id>` → a full pull continuing
-   after work order <id>, the feed position fixed at S when it started; `v1.c.<seq>` →
-   changes after <seq>. A position below the horizon answers `reset`, and so does one beyond
-   the feed's head (a database restored from a backup: the tablet knows newer changes).
+4. The cursor: none → a full pull from the start; `v2.f.<crew>.<S>.<id>` → a full pull
+   continuing after work order <id>, the feed position fixed at S when it started;
+   `v2.c.<crew>.<seq>` → changes after <seq>. A position below the horizon answers `reset`,
+   and so does one beyond the feed's head (a database restored from a backup: the tablet
+   knows newer changes), and one walking another crew's scope than the user's now (the user
+   was moved to another crew). Cursors of the older form `v1.…` carry no crew and are read
+   as before.
 5. Full pull: the next `limit` work orders in scope, by id. When they run out, the cursor
    becomes `v1.c.<S>`: changes made meanwhile come from the feed, none are lost.
 6. Changes: the next `limit` feed entries for this crew (or for everyone); each work order
@@ -61,9 +64,13 @@ class Position:
     full: bool
     seq: int  # S for a full pull, the last seq seen for changes
     after_id: int = 0
+    crew: int | None = None  # whose scope the cursor walks; None in the older v1 cursors
 
     def encode(self) -> str:
-        return f"v1.f.{self.seq}.{self.after_id}" if self.full else f"v1.c.{self.seq}"
+        crew = self.crew or 0
+        if self.full:
+            return f"v2.f.{crew}.{self.seq}.{self.after_id}"
+        return f"v2.c.{crew}.{self.seq}"
 
     @staticmethod
     def decode(cursor: str | None) -> Position | None:
@@ -73,10 +80,13 @@ class Position:
         numbers = [int(part) for part in parts[2:] if part.isdigit()]
         # bounded: a number past the columns' range is a 422, never a database error
         if len(numbers) == len(parts) - 2 and all(n <= MAX_SEQ for n in numbers):
-            if parts[:2] == ["v1", "f"] and len(numbers) == 2 and numbers[1] <= MAX_ID:
-                return Position(True, numbers[0], numbers[1])
-            if parts[:2] == ["v1", "c"] and len(numbers) == 1:
-                return Position(False, numbers[0])
+            kind, crew = parts[:2], None
+            if kind[0] == "v2" and numbers and numbers[0] <= MAX_ID:
+                kind, crew, numbers = ["v1", kind[1]], numbers[0], numbers[1:]
+            if kind == ["v1", "f"] and len(numbers) == 2 and numbers[1] <= MAX_ID:
+                return Position(True, numbers[0], numbers[1], crew)
+            if kind == ["v1", "c"] and len(numbers) == 1:
+                return Position(False, numbers[0], crew=crew)
         raise InputInvalidError("not a cursor this server issued", field="cursor")
 
 
@@ -174,6 +184,10 @@ OFFLINE_TOO_LONG = (
     "this tablet was offline longer than the server keeps removals: push everything pending, "
     "then discard local work orders and pull from the start"
 )
+CREW_CHANGED = (
+    "this tablet's user now works for another crew: push everything pending, then discard "
+    "local work orders and pull from the start"
+)
 AHEAD_OF_FEED = (
     "this cursor is ahead of the server's change feed (was the database restored from a "
     "backup?): push everything pending, then discard local work orders and pull from the start"
@@ -215,8 +229,10 @@ async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> Pu
             return _reset(device, now, OFFLINE_TOO_LONG)
         if position is not None and position.seq > head:
             return _reset(device, now, AHEAD_OF_FEED)
+        if position is not None and position.crew is not None and position.crew != crew_id:
+            return _reset(device, now, CREW_CHANGED)
         if position is None or position.full:  # 5
-            start = position or Position(True, head, 0)
+            start = position or Position(True, head, 0, crew_id)
             rows = await (
                 WorkOrder.select(WorkOrder.id)
                 .where(_in_scope(crew_id, now - window.finished) & (WorkOrder.id > start.after_id))
@@ -225,10 +241,10 @@ async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> Pu
             )
             ids = [row["id"] for row in rows[: request.limit]]
             if len(rows) > request.limit:
-                next_position = Position(True, start.seq, ids[-1])
+                next_position = Position(True, start.seq, ids[-1], crew_id)
                 has_more = True
             else:
-                next_position = Position(False, start.seq)
+                next_position = Position(False, start.seq, crew=crew_id)
                 has_more = await Change.exists().where(
                     (Change.seq > start.seq) & ((Change.crew == crew_id) | Change.crew.is_null())
                 )
@@ -268,7 +284,7 @@ async def pull(actor: Principal, request: PullRequest, window: SyncWindow) -> Pu
         # everyone else's: the cursor moves there, so a crew whose work was quiet while others'
         # was busy is not taken for a tablet that was offline when old entries are pruned.
         return PullResponse(
-            cursor=Position(False, page[-1]["seq"] if has_more else head).encode(),
+            cursor=Position(False, page[-1]["seq"] if has_more else head, crew=crew_id).encode(),
             has_more=has_more,
             reset=False,
             last_mutation_seq=device["last_mutation_seq"],

@@ -8,6 +8,7 @@ import pytest
 from litestar import Litestar
 from piccolo.engine.base import Engine
 
+from api.auth.tables import User
 from api.catalog.tables import ServiceType
 from api.db import write_transaction
 from api.settings import Settings
@@ -71,8 +72,8 @@ async def test_first_full_pull_in_pages(town: Town, tablet: Tablet) -> None:
     pages = [await page_of(tablet, limit=2) for _ in range(3)]
     assert [numbers_in(p) for p in pages] == [mine[:2], mine[2:4], mine[4:]]
     assert [p["has_more"] for p in pages] == [True, True, False]
-    assert pages[0]["cursor"].startswith("v1.f.") and pages[1]["cursor"].startswith("v1.f.")
-    assert pages[2]["cursor"].startswith("v1.c.")
+    assert pages[0]["cursor"].startswith("v2.f.") and pages[1]["cursor"].startswith("v2.f.")
+    assert pages[2]["cursor"].startswith("v2.c.")
     assert [p["reference"] is not None for p in pages] == [True, False, False]
     assert [p["reset"] for p in pages] == [False] * 3
     assert tablet.statuses() == dict.fromkeys(mine, "assigned") == await crew_work(town.crew_a)
@@ -276,7 +277,7 @@ async def test_every_page_carries_the_last_mutation_seq(town: Town, tablet: Tabl
     tablet.queue("add_note", work_order=mine[2], body="Three")
     await tablet.push()
     changes = await page_of(tablet, limit=1)
-    assert changes["cursor"].startswith("v1.c.")
+    assert changes["cursor"].startswith("v2.c.")
     assert changes["last_mutation_seq"] == 3
 
 
@@ -322,3 +323,30 @@ async def test_a_crew_sees_its_own_work_and_others_only_in_history(
     assert history[0]["status"] == "cancelled"
     everything = str(tablet.pages)
     assert theirs_now not in everything and other_place not in everything
+
+
+async def test_a_user_moved_to_another_crew_pulls_afresh(town: Town, tablet: Tablet) -> None:
+    """The tablet held crew A's work; its user now works for crew B: the next pull says
+    reset, and the pull after it holds crew B's work only."""
+    ours = await work_for(town, town.crew_a, 2)
+    theirs = await work_for(town, town.crew_b, 1)
+    await tablet.sync()
+    assert sorted(tablet.store) == sorted(ours)
+    await User.update({User.crew: town.crew_b}).where(User.id == town.users["crew_a"].id)
+    page = await page_of(tablet)
+    assert page["reset"] is True
+    assert "now works for another crew" in page["reason"]
+    assert tablet.store == {}  # applying a reset empties the tablet
+    await tablet.sync()
+    assert sorted(tablet.store) == theirs
+
+
+async def test_cursors_of_the_older_form_still_read(town: Town, tablet: Tablet) -> None:
+    """Tablets in the field hold `v1.` cursors from before cursors named their crew."""
+    await work_for(town, town.crew_a, 1)
+    await tablet.sync()
+    seq = int(tablet.cursor.split(".")[-1])
+    response = await tablet.pull(cursor=f"v1.c.{seq}")
+    assert response.status_code == 200
+    assert response.json()["reset"] is False
+    assert response.json()["cursor"] == f"v2.c.{town.crew_a}.{seq}"
