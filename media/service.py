@@ -23,7 +23,7 @@ from api.auth.schemas import Principal
 from api.cases.tables import Case
 from api.db import lock_name, write_transaction
 from api.errors import InputInvalidError, NotFoundError
-from api.workorders.service import WorkOrderRef, locked_row
+from api.workorders.reach import WorkOrderRef, locked_row
 from api.workorders.tables import WorkOrder
 from media.schemas import (
     PhotoAttach,

@@ -47,7 +47,7 @@ from api.errors import (
     TooManyRequestsError,
 )
 from api.settings import Settings
-from api.workorders.service import locked_row
+from api.workorders.reach import locked_row
 from api.workorders.tables import WorkOrder
 from media import tus
 from media.pipeline import ProcessedPhoto, process_photo

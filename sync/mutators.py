@@ -31,6 +31,7 @@ from api.db import for_update
 from api.errors import ConflictError, InputInvalidError, NotFoundError
 from api.types import LongText
 from api.workorders import field
+from api.workorders.reach import former_crew_ids
 from api.workorders.schemas import (
     FINAL_STATUSES,
     GpsFix,
@@ -39,7 +40,7 @@ from api.workorders.schemas import (
     WorkOrderNumber,
     WorkOrderStatus,
 )
-from api.workorders.service import apply_status, former_crew_ids, record_note
+from api.workorders.service import apply_status, record_note
 from api.workorders.tables import WorkOrder
 from media.schemas import PhotoAttach
 from media.service import attach_photo

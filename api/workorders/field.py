@@ -18,8 +18,8 @@ from api.activities.schemas import ActivityKind
 from api.auth.schemas import Principal
 from api.citizens.tables import Place
 from api.db import write_transaction
+from api.workorders.reach import locked_row
 from api.workorders.schemas import RESOLUTION_CODES, GpsFix, LocationSet, WorkOrderStatus
-from api.workorders.service import locked_row
 from api.workorders.tables import WorkOrder
 from sync import feed
 
