@@ -1,9 +1,12 @@
 """`create_app()`: assembles the Litestar application from the domain routers.
 
 The app owns its database connection unless one is handed in (tests and benchmarks bind their
-own engine and pass it). Authentication is a bearer token (JWT) on every route except login,
-health and the OpenAPI schema; the token's user is reloaded from the database on each request,
-so a deactivated user is locked out at once.
+own engine and pass it), and, unless told otherwise, delivers push notifications from its own
+process (`notification_worker`). Authentication is a bearer token (JWT) on every route except
+login, health, the OpenAPI schema, the push public key, tus discovery (OPTIONS), the citizen's
+`/api/track/{token}/…` (the tracking token is the key) and Open311 (open data; submissions carry
+an API key); the token's user is reloaded from the database on each request, so a deactivated
+user is locked out at once.
 """
 
 from __future__ import annotations

@@ -40,26 +40,13 @@ class PhotoAttach(msgspec.Struct, forbid_unknown_fields=True):
     client_id: ClientId = ""
 
 
-class UploadMetadata(msgspec.Struct, kw_only=True):
+class UploadMetadata(PhotoAttach, kw_only=True):
     """What a tus upload's `Upload-Metadata` carries: the photo and where it belongs."""
 
     work_order: WorkOrderNumber
-    sha256: Sha256
-    kind: PhotoKind
-    taken_at: datetime | None = None
-    lat: Latitude | None = None
-    lng: Longitude | None = None
-    client_id: ClientId = ""
 
     def attach(self) -> PhotoAttach:
-        return PhotoAttach(
-            sha256=self.sha256,
-            kind=self.kind,
-            taken_at=self.taken_at,
-            lat=self.lat,
-            lng=self.lng,
-            client_id=self.client_id,
-        )
+        return PhotoAttach(**{name: getattr(self, name) for name in PhotoAttach.__struct_fields__})
 
 
 class PhotoUrls(msgspec.Struct):
