@@ -42,6 +42,10 @@ def print_welcome(url: str, present: list[str]) -> None:
     console = Console(highlight=False)
     console.print(f"\nFieldloop demo: [bold]{url}[/bold]")
     console.print(f"API schema:     [bold]{url}/schema[/bold]")
+    console.print(
+        f"Open311:        [bold]{url}/open311/v2/services.json[/bold] "
+        "(keys to submit: .venv/bin/fieldloop apikey create NAME)"
+    )
     logins = [login for login in DEMO_LOGINS if login.username in present]
     if not logins:
         console.print("No demo logins in this database; create users with `fieldloop user create`.")

@@ -179,4 +179,5 @@ def test_demo_serves_the_whole_loop_over_http(tmp_path: Path) -> None:
                 process.wait()
     printed = log.read_text()
     assert f"http://localhost:{port}/schema" in printed
+    assert f"http://localhost:{port}/open311/v2/services.json" in printed
     assert "crew1" in printed and DEMO_PASSWORD in printed
