@@ -6,6 +6,8 @@ never sending one notification twice."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -233,3 +235,39 @@ async def test_two_workers_never_send_one_notification_twice(
     )
     assert len(senders) == total
     assert {s["worker"] for s in senders} == {"left", "right"}  # both really worked
+
+
+@pytest.mark.slow
+async def test_a_worker_process_killed_mid_delivery_loses_nothing(
+    client: httpx.AsyncClient, town: Town, app: Litestar, push_service: FakePushService
+) -> None:
+    """`fieldloop worker` as its own process, SIGKILLed while the push service holds its
+    answer: the row stays claimed until the lease runs out, then another worker sends it."""
+    case = await factories.make_case(town)
+    await factories.follow_case(client, case, push_service.subscriber())
+    settings = app.state.settings
+    env = os.environ | {
+        "FIELDLOOP_DATABASE_URL": settings.database_url,
+        "FIELDLOOP_VAR_DIR": str(settings.var_dir),  # the same VAPID key
+        "FIELDLOOP_SECRET_KEY": settings.secret_key,
+    }
+    push_service.delay = 30.0
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "worker", env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await push_service.wait_for(1, timeout=20)  # taken by the service, answer held
+    finally:
+        worker.kill()
+        await worker.wait()
+    push_service.delay = 0.0
+    row = await Notification.select().first()
+    assert row["status"] == "sending" and row["claimed_by"] != ""
+    await Notification.update(
+        {Notification.locked_until: datetime.now(UTC) - timedelta(seconds=1)}
+    ).where(Notification.id == row["id"])
+    async with Worker(config(app), name="heir") as heir:
+        assert await heir.run_once() == 1
+    row = await Notification.select().first()
+    assert (row["status"], row["claimed_by"], row["attempts"]) == ("sent", "heir", 2)
+    assert {m.json()["tag"] for m in push_service.received} == {f"fieldloop-{row['id']}"}
