@@ -10,6 +10,7 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -271,3 +272,35 @@ async def test_a_worker_process_killed_mid_delivery_loses_nothing(
     row = await Notification.select().first()
     assert (row["status"], row["claimed_by"], row["attempts"]) == ("sent", "heir", 2)
     assert {m.json()["tag"] for m in push_service.received} == {f"fieldloop-{row['id']}"}
+
+
+async def test_a_claim_skips_rows_another_worker_holds(
+    client: httpx.AsyncClient, town: Town, app: Litestar, push_service: FakePushService
+) -> None:
+    """PostgreSQL: while one worker's claim transaction holds some rows, another worker's
+    claim takes the others at once (`FOR UPDATE SKIP LOCKED`). The negative control: a plain
+    `FOR UPDATE` over the same rows waits for the first worker instead, which is how two
+    workers without SKIP LOCKED end up taking turns or, without any lock, the same rows."""
+    settings = app.state.settings
+    if not settings.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has one writer, claims cannot overlap")
+    case = await factories.make_case(town)
+    for _ in range(6):
+        await factories.follow_case(client, case, push_service.subscriber())
+    ids = [
+        row["id"] for row in await Notification.select(Notification.id).order_by(Notification.id)
+    ]
+    holder = await asyncpg.connect(settings.database_url)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT id FROM notifications WHERE id = ANY($1::int[]) FOR UPDATE", ids[:3]
+            )
+            async with Worker(config(app), name="second") as second:
+                claimed = await asyncio.wait_for(second.claim(), timeout=5)
+            assert sorted(row["id"] for row in claimed) == ids[3:]
+            naive = Notification.select(Notification.id).where(Notification.id.is_in(ids))
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(naive.lock_rows().run(), timeout=1)
+    finally:
+        await holder.close()
