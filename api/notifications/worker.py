@@ -7,7 +7,8 @@
 2. Send each (outside any transaction), with pywebpush's async path over one aiohttp session:
    the payload rendered now (`messages.py`), encrypted for the subscriber, VAPID-signed, with a
    TTL (an offline phone still gets it tomorrow), an urgency and a topic.
-3. Record the attempt and its outcome, only if the lease is still this worker's:
+3. Record the batch's attempts and outcomes in one transaction, each only if the lease is still
+   this worker's:
    201/202 sent; 404/410 the subscription is gone (deleted); 429, 5xx, timeouts and network
    errors retried with exponential backoff (longer if `Retry-After` says so) until
    `max_attempts`; other 4xx fail at once. The case timeline says "Citizen notified" or why not.
@@ -54,7 +55,7 @@ TTL_SECONDS = 24 * 3600
 class DeliveryConfig:
     vapid: Vapid
     subject: str
-    lease: timedelta = timedelta(seconds=60)  # well beyond one send's timeout
+    lease: timedelta = timedelta(minutes=5)  # well beyond a batch of sends and their timeouts
     timeout: float = 10.0
     batch: int = 50
     concurrency: int = 10
@@ -74,6 +75,17 @@ class Outcome:
     status_code: int | None
     detail: str
     retry_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One send and what came of it, waiting to be recorded with the rest of its batch."""
+
+    row: dict
+    outcome: Outcome
+    payload: dict
+    started: datetime
+    seconds: float
 
 
 def backoff_for(attempt: int, config: DeliveryConfig, retry_after: timedelta | None) -> timedelta:
@@ -163,13 +175,20 @@ class Worker:
         for row in sorted(claimed, key=lambda row: row["id"]):
             queues.setdefault(row["subscription"], []).append(row)
         limit = asyncio.Semaphore(self.config.concurrency)
+        attempts: list[Attempt] = []
 
         async def deliver_in_order(rows: list[dict]) -> None:
             async with limit:
                 for row in rows:
-                    await self.deliver(row)
+                    attempts.append(await self.attempt(row))
 
         await asyncio.gather(*(deliver_in_order(rows) for rows in queues.values()))
+        if attempts:
+            # the batch's outcomes in one transaction: SQLite's one writer is taken once, not
+            # once a message (a crash before this commit resends the batch: tags make it safe)
+            async with write_transaction():
+                for attempt in attempts:
+                    await self.record(attempt)
         return len(claimed)
 
     def _due(self, now: datetime):
@@ -208,7 +227,8 @@ class Worker:
             Notification.subscription.auth,
         ).where(Notification.id.is_in(ids) & (Notification.claimed_by == self.name))
 
-    async def deliver(self, row: dict) -> None:
+    async def attempt(self, row: dict) -> Attempt:
+        """Render and send one notification; what happened, to be recorded."""
         started = datetime.now(UTC)
         clock = perf_counter()
         payload: dict = {}
@@ -219,7 +239,7 @@ class Worker:
             context = await messages.load_context(row["case"], row["work_order"])
             payload = messages.render(row["id"], kind, context)
             outcome = await self.send(row, payload)
-        await self.record(row, outcome, payload, started, perf_counter() - clock)
+        return Attempt(row, outcome, payload, started, perf_counter() - clock)
 
     async def send(self, row: dict, payload: dict) -> Outcome:
         endpoint = row["subscription.endpoint"]
@@ -251,9 +271,9 @@ class Worker:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         return classify(response.status, retry_after, text)
 
-    async def record(
-        self, row: dict, outcome: Outcome, payload: dict, started: datetime, seconds: float
-    ) -> None:
+    async def record(self, attempt_made: Attempt) -> None:
+        row, outcome, payload = attempt_made.row, attempt_made.outcome, attempt_made.payload
+        started, seconds = attempt_made.started, attempt_made.seconds
         attempt = row["attempts"]
         now = datetime.now(UTC)
         if outcome.outcome == "retry" and attempt >= self.config.max_attempts:
