@@ -44,6 +44,7 @@ from api.demo import seed_town
 from api.settings import Settings, load_settings
 from api.workorders.queries import list_work_orders
 from api.workorders.schemas import WorkOrderStatus
+from bench import ScratchDatabases, postgres_url
 
 SCALE = float(os.environ.get("FIELDLOOP_BENCH_SCALE", "10"))
 CASES_TO_CREATE = 300
@@ -383,21 +384,14 @@ async def bench_engine(label: str, settings: Settings) -> list[Row]:
 
 
 async def bench_postgres(url: str, var_dir: Path) -> list[Row]:
-    name = f"fieldloop_bench_{os.getpid()}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
+    async with ScratchDatabases(url) as databases:
         settings = load_settings(
             {
-                "FIELDLOOP_DATABASE_URL": url.rpartition("/")[0] + "/" + name,
+                "FIELDLOOP_DATABASE_URL": await databases.new(f"fieldloop_bench_{os.getpid()}"),
                 "FIELDLOOP_VAR_DIR": str(var_dir),
             }
         )
         return await bench_engine("postgres", settings)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def print_table(rows: list[Row]) -> None:
@@ -420,13 +414,8 @@ async def main() -> None:
             }
         )
         rows += await bench_engine("sqlite", sqlite_settings)
-        pg_url = os.environ.get("FIELDLOOP_BENCH_POSTGRES_URL") or os.environ.get(
-            "FIELDLOOP_TEST_POSTGRES_URL"
-        )
-        if pg_url:
+        if pg_url := postgres_url():
             rows += await bench_postgres(pg_url, var_dir)
-        else:
-            print("  postgres: skipped; set FIELDLOOP_BENCH_POSTGRES_URL to include it")
     print_table(rows)
 
 

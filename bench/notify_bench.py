@@ -48,7 +48,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-import asyncpg
 import httpx
 import msgspec
 from py_vapid import Vapid
@@ -63,6 +62,7 @@ from api.notifications.tables import DeliveryAttempt, Notification
 from api.notifications.vapid import load_vapid
 from api.notifications.worker import TTL_SECONDS, DeliveryConfig, Worker
 from api.settings import Settings, load_settings
+from bench import ScratchDatabases, postgres_url
 from bench.api_bench import percentile
 from tests import factories
 from tests.factories import FakePushService, FakeSubscriber, PushMessage, Tablet, Town
@@ -515,16 +515,9 @@ async def bench_engine(label: str, settings: Settings) -> tuple[list[Row], list[
 
 
 async def bench_postgres(url: str, var_dir: Path) -> tuple[list[Row], list[str]]:
-    admin = await asyncpg.connect(url)
-    name = f"fieldloop_notifybench_{os.getpid()}"
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        settings = settings_for(url.rpartition("/")[0] + "/" + name, var_dir / "postgres")
-        return await bench_engine("postgres", settings)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with ScratchDatabases(url) as databases:
+        database = await databases.new(f"fieldloop_notifybench_{os.getpid()}")
+        return await bench_engine("postgres", settings_for(database, var_dir / "postgres"))
 
 
 def print_table(rows: list[Row]) -> None:
@@ -549,15 +542,10 @@ async def main() -> None:
         more, said = await bench_engine("sqlite", settings)
         rows += more
         notes += said
-        pg_url = os.environ.get("FIELDLOOP_BENCH_POSTGRES_URL") or os.environ.get(
-            "FIELDLOOP_TEST_POSTGRES_URL"
-        )
-        if pg_url:
+        if pg_url := postgres_url():
             more, said = await bench_postgres(pg_url, var_dir)
             rows += more
             notes += said
-        else:
-            print("  postgres: skipped; set FIELDLOOP_BENCH_POSTGRES_URL to include it")
     print_table(rows)
     if notes:
         print()

@@ -45,8 +45,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
-
 from api import db
 from api.activities.schemas import NoteCreate
 from api.auth.schemas import Principal
@@ -55,6 +53,7 @@ from api.settings import Settings, load_settings
 from api.workorders.schemas import FINAL_STATUSES
 from api.workorders.service import record_note
 from api.workorders.tables import WorkOrder
+from bench import ScratchDatabases, postgres_url
 from bench.api_bench import RawDriver, Row, percentile, print_table, staff
 from sync import feed
 from sync.devices import register_device
@@ -561,15 +560,15 @@ async def crew_work(town: Town, count: int) -> list[str]:
     return [numbers[i % len(numbers)] for i in range(count)]
 
 
-async def feed_position() -> str:
-    """The cursor of a device that has seen the whole feed so far."""
+async def feed_position(town: Town) -> str:
+    """The cursor of crew1's device that has seen the whole feed so far."""
     last = await Change.select(Change.seq).order_by(Change.seq, ascending=False).first()
-    return Position(False, last["seq"] if last else 0).encode()
+    return Position(False, last["seq"] if last else 0, crew=town.crew.crew_id or 0).encode()
 
 
 async def make_changes(town: Town) -> str:
     """(c): 100 notes on crew1's work through the service; returns the cursor before them."""
-    cursor = await feed_position()
+    cursor = await feed_position(town)
     for i, number in enumerate(await crew_work(town, CHANGES)):
         await record_note(town.crew, number, NoteCreate(body=f"Bench change {i}"))
     return cursor
@@ -669,7 +668,7 @@ async def bench_other_town(
     """(e): the pulls of (b) and (c) on a town of another size, in a database of its own."""
     town, rows = await open_town(label, settings, scale)
     try:
-        empty = await time_incremental(town, await feed_position(), EMPTY_PULL_RUNS)
+        empty = await time_incremental(town, await feed_position(town), EMPTY_PULL_RUNS)
         rows.append(
             pull_row(
                 town, f"(e) scale {scale:g}: empty incremental pull, p50 / p95", empty, main_empty
@@ -703,27 +702,18 @@ async def bench_engine(label: str, new_database: Callable[[str], Awaitable[Setti
 
 
 async def bench_postgres(url: str, var_dir: Path) -> list[Row]:
-    admin = await asyncpg.connect(url)
-    created: list[str] = []
+    async with ScratchDatabases(url) as databases:
 
-    async def new_database(tag: str) -> Settings:
-        name = f"fieldloop_syncbench_{os.getpid()}_{tag}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return load_settings(
-            {
-                "FIELDLOOP_DATABASE_URL": url.rpartition("/")[0] + "/" + name,
-                "FIELDLOOP_VAR_DIR": str(var_dir),
-            }
-        )
+        async def new_database(tag: str) -> Settings:
+            name = f"fieldloop_syncbench_{os.getpid()}_{tag}"
+            return load_settings(
+                {
+                    "FIELDLOOP_DATABASE_URL": await databases.new(name),
+                    "FIELDLOOP_VAR_DIR": str(var_dir),
+                }
+            )
 
-    try:
         return await bench_engine("postgres", new_database)
-    finally:
-        for name in created:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def main() -> None:
@@ -741,13 +731,8 @@ async def main() -> None:
             )
 
         rows += await bench_engine("sqlite", new_sqlite)
-        pg_url = os.environ.get("FIELDLOOP_BENCH_POSTGRES_URL") or os.environ.get(
-            "FIELDLOOP_TEST_POSTGRES_URL"
-        )
-        if pg_url:
+        if pg_url := postgres_url():
             rows += await bench_postgres(pg_url, var_dir)
-        else:
-            print("  postgres: skipped; set FIELDLOOP_BENCH_POSTGRES_URL to include it")
     print_table(rows)
 
 

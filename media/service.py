@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from api.access import Action, authorize, can
+from api.access import Action, can
 from api.activities import service as activities
 from api.activities.schemas import ActivityKind
 from api.auth.schemas import Principal
 from api.cases.tables import Case
 from api.db import lock_name, write_transaction
 from api.errors import InputInvalidError, NotFoundError
-from api.workorders.reach import WorkOrderRef, locked_row
+from api.workorders.reach import WorkOrderRef, locked_row, readable
 from api.workorders.tables import WorkOrder
 from media.schemas import (
     PhotoAttach,
@@ -193,19 +193,8 @@ async def _sizes(hashes: set[str]) -> dict[str, tuple[int, int]]:
 
 async def work_order_photos(actor: Principal, number: str) -> list[PhotoOut]:
     """A work order's photos, for anyone who may read the work order."""
-    row = (
-        await WorkOrder.select(WorkOrder.id, WorkOrder.crew)
-        .where(WorkOrder.number == number)
-        .first()
-    )
-    if row is None:
-        raise NotFoundError(f"work order {number} not found")
-    authorize(
-        actor,
-        Action.WORK_ORDER_READ,
-        WorkOrderRef(number, row["crew"]),
-        what=f"work order {number}",
-    )
+    query = WorkOrder.select(WorkOrder.id, WorkOrder.crew).where(WorkOrder.number == number)
+    row = readable(actor, number, await query.first())
     return (await photos_for([row["id"]])).get(row["id"], [])
 
 

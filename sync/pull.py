@@ -67,10 +67,9 @@ class Position:
     crew: int | None = None  # whose scope the cursor walks; None in the older v1 cursors
 
     def encode(self) -> str:
-        crew = self.crew or 0
-        if self.full:
-            return f"v2.f.{crew}.{self.seq}.{self.after_id}"
-        return f"v2.c.{crew}.{self.seq}"
+        kind = "f" if self.full else "c"
+        head = f"v1.{kind}" if self.crew is None else f"v2.{kind}.{self.crew}"
+        return f"{head}.{self.seq}.{self.after_id}" if self.full else f"{head}.{self.seq}"
 
     @staticmethod
     def decode(cursor: str | None) -> Position | None:

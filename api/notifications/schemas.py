@@ -21,15 +21,6 @@ class NotificationKind(StrEnum):
     URGENT_WORK = "urgent_work"  # to the crew's devices
 
 
-CITIZEN_KINDS = frozenset(
-    {
-        NotificationKind.CASE_RECEIVED,
-        NotificationKind.WORK_SCHEDULED,
-        NotificationKind.WORK_COMPLETED,
-        NotificationKind.WORK_NOT_COMPLETED,
-    }
-)
-
 KIND_WORDS = {
     NotificationKind.CASE_RECEIVED: "report received",
     NotificationKind.WORK_SCHEDULED: "work scheduled",

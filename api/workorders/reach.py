@@ -86,3 +86,17 @@ async def locked_row(
     # out of reach reads exactly like "no such work order" (api.access)
     authorize(actor, action, ref, what=f"work order {number}")
     return row
+
+
+def readable(actor: Principal, number: str, row: dict | None) -> dict:
+    """`row` (with its `crew`) when the user may read the work order; out of reach reads
+    exactly like "no such work order" (api.access)."""
+    if row is None:
+        raise NotFoundError(f"work order {number} not found")
+    authorize(
+        actor,
+        Action.WORK_ORDER_READ,
+        WorkOrderRef(number, row["crew"]),
+        what=f"work order {number}",
+    )
+    return row

@@ -21,7 +21,7 @@ from api.citizens.service import place_out
 from api.crews.service import active_crew
 from api.crews.tables import Crew
 from api.db import write_transaction
-from api.errors import ConflictError, InputInvalidError, NotFoundError, TransitionNotAllowedError
+from api.errors import ConflictError, InputInvalidError, TransitionNotAllowedError
 from api.notifications import service as notify
 from api.workorders.queries import detail_query
 from api.workorders.reach import (
@@ -29,6 +29,7 @@ from api.workorders.reach import (
     action_for,
     allowed_transitions,
     locked_row,
+    readable,
 )
 from api.workorders.schemas import (
     FINAL_STATUSES,
@@ -308,16 +309,7 @@ async def record_note(
 
 async def get_work_order(actor: Principal, number: str) -> WorkOrderOut:
     """Everything a crew needs at the job: the case, who to call, where, and the story so far."""
-    row = await detail_query().where(WorkOrder.number == number).first()
-    if row is None:
-        raise NotFoundError(f"work order {number} not found")
-    # out of reach reads exactly like "no such work order" (api.access)
-    authorize(
-        actor,
-        Action.WORK_ORDER_READ,
-        WorkOrderRef(number, row["crew"]),
-        what=f"work order {number}",
-    )
+    row = readable(actor, number, await detail_query().where(WorkOrder.number == number).first())
     timeline = await activities.timeline(work_order_id=row["id"])
     now = datetime.now(UTC)
     status = S(row["status"])

@@ -14,6 +14,7 @@ from api.db import write_transaction
 from api.settings import Settings
 from api.workorders.schemas import WorkOrderStatus
 from sync import feed
+from sync.pull import Position
 from sync.tables import Change
 from tests.factories import (
     Tablet,
@@ -350,3 +351,14 @@ async def test_cursors_of_the_older_form_still_read(town: Town, tablet: Tablet) 
     assert response.status_code == 200
     assert response.json()["reset"] is False
     assert response.json()["cursor"] == f"v2.c.{town.crew_a}.{seq}"
+
+
+def test_cursors_round_trip_with_and_without_their_crew() -> None:
+    for position, text in (
+        (Position(True, 5, 7, crew=3), "v2.f.3.5.7"),
+        (Position(False, 5, crew=0), "v2.c.0.5"),
+        (Position(False, 5), "v1.c.5"),  # no crew known: the older form, read as before
+        (Position(True, 5, 7), "v1.f.5.7"),
+    ):
+        assert position.encode() == text
+        assert Position.decode(text) == position
